@@ -1,0 +1,1 @@
+//! Evaluation of the extraction core against gold data.

@@ -1,0 +1,4 @@
+//! Actors: who is named in the text, resolved to canonical names, kinds and countries.
+
+pub mod gazetteer;
+pub mod ner;

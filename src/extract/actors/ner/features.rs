@@ -1,0 +1,410 @@
+//! Feature extraction shared by training and inference.
+//!
+//! Features are hashed straight to `u32` keys (no strings are built): a token's word, lower-cased
+//! form, shape, affixes, neighbours, case profile and gazetteer membership are folded into a
+//! 64-bit hash per template and finalised to 32 bits. The trainer and the tagger call the same
+//! [`sentence_features`] so the two can never drift apart; [`FEATURE_SET_VERSION`] is written
+//! into the model file so weights built from another feature set are refused at load time.
+//!
+//! Hot path: everything here works on borrowed `&str` and fixed-size arrays; the only
+//! allocations are the per-sentence buffers the caller owns and reuses.
+
+use super::gazetteer::Gazetteer;
+use super::lexicon::CaseLexicon;
+
+/// Bumped whenever a template changes, so stale weights are refused instead of silently wrong.
+pub const FEATURE_SET_VERSION: u32 = 3;
+
+/// Upper bound on the number of features of one token (the tagger keeps them on the stack).
+pub const MAX_FEATURES: usize = 64;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Streaming FNV-1a over chars, finished with a murmur3 mixer. Hand-written because it must
+/// hash lower-cased and reversed char streams without building strings.
+#[derive(Clone, Copy)]
+struct Hasher(u64);
+
+impl Hasher {
+    #[inline]
+    fn new(seed: u64) -> Self {
+        Hasher(FNV_OFFSET ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+    #[inline]
+    fn push(&mut self, v: u32) {
+        self.0 = (self.0 ^ u64::from(v)).wrapping_mul(FNV_PRIME);
+    }
+    #[inline]
+    fn finish(self) -> u64 {
+        fmix64(self.0)
+    }
+}
+
+#[inline]
+fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^= k >> 33;
+    k
+}
+
+/// Hash of the lower-cased form of `word` (used by the lexicons as well as features).
+#[inline]
+pub fn lower_hash(word: &str) -> u64 {
+    let mut h = Hasher::new(1);
+    for c in word.chars() {
+        for l in c.to_lowercase() {
+            h.push(l as u32);
+        }
+    }
+    h.finish()
+}
+
+/// Hash of a phrase's lower-cased tokens, extendable one token at a time (gazetteer matching).
+#[inline]
+pub fn phrase_extend(prev: u64, token_lower_hash: u64) -> u64 {
+    fmix64(prev.rotate_left(17) ^ token_lower_hash.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// The hash a phrase starts from before its first token.
+pub const PHRASE_SEED: u64 = 0x51_7cc1_b727_220a;
+
+/// Per-token facts computed once per sentence; features combine them across a window.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct TokenInfo {
+    pub word: u64,
+    pub lower: u64,
+    pub shape: u64,
+    pub short_shape: u8,
+    pub prefix: [u64; 3],
+    pub suffix: [u64; 4],
+    pub flags: u8,
+    /// Case profile bucket of the lower-cased word (see [`CaseLexicon`]).
+    pub case: u8,
+    /// Gazetteer membership: bit `2*list` = phrase begins here, `2*list+1` = inside a phrase.
+    pub gaz: u16,
+}
+
+pub const F_INIT_CAP: u8 = 1;
+pub const F_ALL_CAPS: u8 = 2;
+pub const F_HAS_DIGIT: u8 = 4;
+pub const F_PUNCT: u8 = 8;
+pub const F_LOWER: u8 = 16;
+pub const F_HYPHEN: u8 = 32;
+pub const F_PERIOD: u8 = 64;
+
+/// Short shapes: a coarse class of the token.
+const SS_LOWER: u8 = 1;
+const SS_TITLE: u8 = 2;
+const SS_UPPER: u8 = 3;
+const SS_DIGIT: u8 = 4;
+const SS_PUNCT: u8 = 5;
+const SS_MIXED: u8 = 6;
+const SS_OTHER: u8 = 7;
+
+/// Computes [`TokenInfo`] for one token.
+pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
+    let mut wh = Hasher::new(2);
+    let mut lh = Hasher::new(1);
+    let mut sh = Hasher::new(3);
+    let mut prefix = [0u64; 3];
+    let (mut n_upper, mut n_lower, mut n_digit, mut n_alpha, mut n_chars) = (0, 0, 0, 0, 0);
+    let mut last_class = 0u32;
+    let mut run = 0;
+    let mut flags = 0u8;
+    let mut first_upper = false;
+    for (i, c) in word.chars().enumerate() {
+        n_chars += 1;
+        wh.push(c as u32);
+        for l in c.to_lowercase() {
+            lh.push(l as u32);
+        }
+        if i < 3 {
+            let mut p = Hasher::new(10 + i as u64);
+            // Prefix hashes are built from the lower-case hash state so far.
+            p.push((lh.0 & 0xffff_ffff) as u32);
+            p.push((lh.0 >> 32) as u32);
+            prefix[i] = p.finish();
+        }
+        let class = if c.is_uppercase() {
+            n_upper += 1;
+            n_alpha += 1;
+            if i == 0 {
+                first_upper = true;
+            }
+            'X' as u32
+        } else if c.is_lowercase() {
+            n_lower += 1;
+            n_alpha += 1;
+            'x' as u32
+        } else if c.is_ascii_digit() {
+            n_digit += 1;
+            'd' as u32
+        } else if c.is_alphabetic() {
+            n_alpha += 1;
+            'a' as u32
+        } else {
+            if c == '-' {
+                flags |= F_HYPHEN;
+            }
+            if c == '.' {
+                flags |= F_PERIOD;
+            }
+            c as u32
+        };
+        if class == last_class {
+            run += 1;
+        } else {
+            run = 1;
+            last_class = class;
+        }
+        // Shape keeps at most two repeats of a class: "Xxxxx" -> "Xxx", "1996" -> "dd".
+        if run <= 2 {
+            sh.push(class);
+        }
+    }
+    if n_chars < 3 {
+        for p in prefix.iter_mut().skip(n_chars) {
+            *p = 0;
+        }
+    }
+    let mut suffix = [0u64; 4];
+    let mut sfx = Hasher::new(20);
+    for (i, c) in word.chars().rev().take(4).enumerate() {
+        for l in c.to_lowercase() {
+            sfx.push(l as u32);
+        }
+        suffix[i] = sfx.finish();
+    }
+    if first_upper {
+        flags |= F_INIT_CAP;
+    }
+    if n_upper > 0 && n_lower == 0 {
+        flags |= F_ALL_CAPS;
+    }
+    if n_digit > 0 {
+        flags |= F_HAS_DIGIT;
+    }
+    if n_alpha == 0 && n_digit == 0 {
+        flags |= F_PUNCT;
+    }
+    if n_lower > 0 && n_upper == 0 {
+        flags |= F_LOWER;
+    }
+    let short_shape = if n_alpha == 0 && n_digit == 0 {
+        SS_PUNCT
+    } else if n_alpha == 0 {
+        SS_DIGIT
+    } else if n_upper == 0 && n_lower > 0 {
+        SS_LOWER
+    } else if n_lower == 0 && n_upper > 0 {
+        SS_UPPER
+    } else if first_upper && n_upper == 1 {
+        SS_TITLE
+    } else if n_upper > 0 && n_lower > 0 {
+        SS_MIXED
+    } else {
+        SS_OTHER
+    };
+    let lower = lh.finish();
+    TokenInfo {
+        word: wh.finish(),
+        lower,
+        shape: sh.finish(),
+        short_shape,
+        prefix,
+        suffix,
+        flags,
+        case: lex.bucket(lower),
+        gaz: 0,
+    }
+}
+
+/// Sentence-wide context: headlines and sports tables in capitals, title-cased headlines.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SentenceInfo {
+    /// 1 = mostly all-caps words, 2 = mostly title-case words, 0 = normal text.
+    pub mode: u8,
+}
+
+/// Fills `infos` with one [`TokenInfo`] per word (reusing its allocation) and returns the
+/// sentence context.
+pub fn analyse_sentence(
+    words: &[&str],
+    lex: &CaseLexicon,
+    gaz: &Gazetteer,
+    infos: &mut Vec<TokenInfo>,
+) -> SentenceInfo {
+    infos.clear();
+    infos.extend(words.iter().map(|w| token_info(w, lex)));
+    gaz.mark(infos);
+    let (mut alpha, mut caps, mut title) = (0usize, 0usize, 0usize);
+    for t in infos.iter() {
+        match t.short_shape {
+            SS_UPPER => {
+                alpha += 1;
+                caps += 1
+            }
+            SS_TITLE => {
+                alpha += 1;
+                title += 1
+            }
+            SS_LOWER | SS_MIXED => alpha += 1,
+            _ => {}
+        }
+    }
+    let mode = if alpha >= 2 && caps * 10 >= alpha * 7 {
+        1
+    } else if alpha >= 3 && title * 10 >= alpha * 8 {
+        2
+    } else {
+        0
+    };
+    SentenceInfo { mode }
+}
+
+/// Sentinel infos for positions outside the sentence.
+const BOS: u64 = 0x0b05;
+const EOS: u64 = 0x0e05;
+
+#[inline]
+fn key(template: u32, v: u64) -> u32 {
+    let k = fmix64(v ^ (u64::from(template) << 56) ^ u64::from(template).wrapping_mul(0x2545_f491_4f6c_dd1d)) as u32;
+    // 0 marks an empty slot in the tagger's table.
+    if k == 0 { 1 } else { k }
+}
+
+#[inline]
+fn pair(a: u64, b: u64) -> u64 {
+    fmix64(a.rotate_left(23) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// Writes the feature keys of token `i` into `out` and returns how many were written
+/// (never more than [`MAX_FEATURES`]).
+pub fn token_features(
+    infos: &[TokenInfo],
+    sent: SentenceInfo,
+    i: usize,
+    out: &mut [u32; MAX_FEATURES],
+) -> usize {
+    let mut n = 0;
+    let mut push = |k: u32| {
+        if n < MAX_FEATURES {
+            out[n] = k;
+            n += 1;
+        }
+    };
+    let Some(t) = infos.get(i) else {
+        return 0;
+    };
+    let prev = if i > 0 { infos.get(i - 1) } else { None };
+    let prev2 = if i > 1 { infos.get(i - 2) } else { None };
+    let next = infos.get(i + 1);
+    let next2 = infos.get(i + 2);
+    let lower_of = |x: Option<&TokenInfo>, end: u64| x.map_or(end, |x| x.lower);
+    let shape_of = |x: Option<&TokenInfo>, end: u64| x.map_or(end, |x| x.shape);
+    let ss_of = |x: Option<&TokenInfo>| x.map_or(0u64, |x| u64::from(x.short_shape));
+    let mode = u64::from(sent.mode);
+    let initial = u64::from(i == 0 || prev.is_some_and(|p| p.short_shape == SS_PUNCT && i == 1));
+
+    push(key(0, 0)); // bias
+    if sent.mode != 1 {
+        push(key(1, t.word));
+    }
+    push(key(2, t.lower));
+    push(key(3, t.shape));
+    push(key(4, pair(t.shape, mode)));
+    for (k, p) in t.prefix.iter().enumerate() {
+        if *p != 0 {
+            push(key(5 + k as u32, *p));
+        }
+    }
+    for (k, s) in t.suffix.iter().enumerate() {
+        if *s != 0 {
+            push(key(8 + k as u32, *s));
+        }
+    }
+    push(key(12, lower_of(prev, BOS)));
+    push(key(13, lower_of(next, EOS)));
+    push(key(14, lower_of(prev2, BOS)));
+    push(key(15, lower_of(next2, EOS)));
+    push(key(16, shape_of(prev, BOS)));
+    push(key(17, shape_of(next, EOS)));
+    push(key(18, pair(shape_of(prev, BOS), t.shape)));
+    push(key(19, pair(t.shape, shape_of(next, EOS))));
+    push(key(20, pair(lower_of(prev, BOS), t.lower)));
+    push(key(21, pair(t.lower, lower_of(next, EOS))));
+    push(key(
+        22,
+        ss_of(prev2) | ss_of(prev) << 4 | u64::from(t.short_shape) << 8 | ss_of(next) << 12 | ss_of(next2) << 16,
+    ));
+    push(key(23, pair(initial, u64::from(t.short_shape) | mode << 8)));
+    push(key(24, u64::from(t.case) | u64::from(t.short_shape) << 8 | mode << 16 | initial << 24));
+    push(key(25, pair(t.lower, mode)));
+    push(key(
+        26,
+        u64::from(prev.map_or(9, |p| p.case)) | u64::from(t.case) << 8 | u64::from(next.map_or(9, |p| p.case)) << 16,
+    ));
+    push(key(27, u64::from(t.flags) | mode << 8));
+    // Gazetteer membership of this token and its neighbours, one feature per set bit.
+    for (tpl, g) in [
+        (28u32, t.gaz),
+        (29, prev.map_or(0, |p| p.gaz)),
+        (30, next.map_or(0, |p| p.gaz)),
+    ] {
+        let mut bits = g;
+        while bits != 0 {
+            let b = bits.trailing_zeros();
+            bits &= bits - 1;
+            push(key(tpl, u64::from(b) | u64::from(t.short_shape) << 8));
+        }
+    }
+    if t.gaz == 0 {
+        push(key(31, u64::from(t.short_shape)));
+    }
+    push(key(32, pair(lower_of(prev, BOS), u64::from(t.short_shape))));
+    push(key(33, pair(lower_of(next, EOS), u64::from(t.short_shape))));
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_flags() {
+        let lex = CaseLexicon::default();
+        let a = token_info("Smith", &lex);
+        let b = token_info("Jones", &lex);
+        assert_eq!(a.shape, b.shape);
+        assert_ne!(a.word, b.word);
+        assert_eq!(a.short_shape, SS_TITLE);
+        assert!(a.flags & F_INIT_CAP != 0);
+        let u = token_info("SMITH", &lex);
+        assert_eq!(u.lower, a.lower);
+        assert_ne!(u.shape, a.shape);
+        assert!(u.flags & F_ALL_CAPS != 0);
+        assert_eq!(token_info("1996", &lex).short_shape, SS_DIGIT);
+        assert_eq!(token_info(",", &lex).short_shape, SS_PUNCT);
+    }
+
+    #[test]
+    fn features_are_deterministic_and_bounded() {
+        let lex = CaseLexicon::default();
+        let gaz = Gazetteer::default();
+        let words = ["PARIS", "1996-08-30", "", "é", "Ünïcode"];
+        let mut infos = Vec::new();
+        let s = analyse_sentence(&words, &lex, &gaz, &mut infos);
+        let mut a = [0u32; MAX_FEATURES];
+        let mut b = [0u32; MAX_FEATURES];
+        for i in 0..words.len() + 2 {
+            let na = token_features(&infos, s, i, &mut a);
+            let nb = token_features(&infos, s, i, &mut b);
+            assert_eq!(a[..na], b[..nb]);
+            assert!(a[..na].iter().all(|&k| k != 0));
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Phrase lists (countries, cities, office holders, organisations) used as tagger features.
+//!
+//! The lists live in `data/ner/gazetteer.tsv` (derived from the MIT-licensed PETRARCH2
+//! dictionaries by `tools/ner/build_gazetteer.py`) and are matched case-insensitively over the
+//! token sequence. Membership is only a *feature*: the perceptron learns how far to trust it,
+//! so ambiguous entries ("turkey", "chase") do no harm in lower-case text.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::features::{PHRASE_SEED, TokenInfo, lower_hash, phrase_extend};
+
+/// The list names, in bit order.
+pub const LISTS: &[&str] = &["loc", "per", "surname", "given", "org"];
+
+/// Longest phrase matched, in tokens.
+pub const MAX_PHRASE: usize = 5;
+
+/// Bit set on a phrase-hash entry that is a proper prefix of a longer phrase.
+const PREFIX: u8 = 0x80;
+
+/// Keys are already well-mixed 64-bit hashes: hashing them again would only cost time.
+#[derive(Default)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdentityHasher>>;
+
+/// Case-insensitive multi-word phrase matcher over token hashes.
+#[derive(Default)]
+pub struct Gazetteer {
+    /// phrase hash -> bit set of lists (bit i = `LISTS[i]`), plus [`PREFIX`].
+    phrases: IdMap<u64, u8>,
+}
+
+impl Gazetteer {
+    /// The lists shipped with the crate.
+    pub fn builtin() -> Gazetteer {
+        Gazetteer::from_tsv(include_str!("../../../../data/ner/gazetteer.tsv"))
+    }
+
+    /// Parses `phrase<TAB>list` lines; `#` comments, blank lines and unknown lists are skipped.
+    pub fn from_tsv(tsv: &str) -> Gazetteer {
+        let mut phrases: IdMap<u64, u8> = IdMap::default();
+        for line in tsv.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((phrase, list)) = line.split_once('\t') else {
+                continue;
+            };
+            let Some(bit) = LISTS.iter().position(|l| *l == list.trim()) else {
+                continue;
+            };
+            let toks: Vec<&str> = phrase.split_whitespace().collect();
+            if toks.is_empty() || toks.len() > MAX_PHRASE {
+                continue;
+            }
+            let mut h = PHRASE_SEED;
+            for (k, t) in toks.iter().enumerate() {
+                h = phrase_extend(h, lower_hash(t));
+                let e = phrases.entry(h).or_insert(0);
+                if k + 1 < toks.len() {
+                    *e |= PREFIX;
+                } else {
+                    *e |= 1 << bit;
+                }
+            }
+        }
+        Gazetteer { phrases }
+    }
+
+    /// Number of distinct phrase-hash entries (full phrases and prefixes).
+    pub fn len(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// True when no phrase is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.phrases.is_empty()
+    }
+
+    /// Sets the `gaz` bits of every token covered by a listed phrase.
+    pub fn mark(&self, infos: &mut [TokenInfo]) {
+        if self.phrases.is_empty() {
+            return;
+        }
+        for start in 0..infos.len() {
+            let mut h = PHRASE_SEED;
+            for end in start..infos.len().min(start + MAX_PHRASE) {
+                h = phrase_extend(h, infos[end].lower);
+                let Some(&e) = self.phrases.get(&h) else {
+                    break;
+                };
+                let lists = e & !PREFIX;
+                if lists != 0 {
+                    for bit in 0..LISTS.len() {
+                        if lists & (1 << bit) != 0 {
+                            infos[start].gaz |= 1 << (2 * bit);
+                            for t in &mut infos[start + 1..=end] {
+                                t.gaz |= 1 << (2 * bit + 1);
+                            }
+                        }
+                    }
+                }
+                if e & PREFIX == 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lexicon::CaseLexicon;
+    use super::super::features::token_info;
+    use super::*;
+
+    #[test]
+    fn marks_multiword_phrases_case_insensitively() {
+        let g = Gazetteer::from_tsv("# c\nnew york\tloc\nyork\tsurname\nbad line\n");
+        let lex = CaseLexicon::default();
+        let mut infos: Vec<TokenInfo> =
+            ["in", "NEW", "York", "today"].iter().map(|w| token_info(w, &lex)).collect();
+        g.mark(&mut infos);
+        assert_eq!(infos[0].gaz, 0);
+        assert_eq!(infos[1].gaz, 1); // begins a loc phrase
+        assert_eq!(infos[2].gaz, 2 | 1 << 4); // inside loc, begins surname
+        assert_eq!(infos[3].gaz, 0);
+    }
+
+    #[test]
+    fn builtin_lists_load() {
+        let g = Gazetteer::builtin();
+        assert!(g.len() > 10_000);
+    }
+}

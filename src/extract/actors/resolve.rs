@@ -1,0 +1,569 @@
+//! Actor resolution: from tagger spans and gazetteer matches to actors with a kind, a canonical
+//! name, a country and a title, and the same canonical actor for every mention in the article.
+//!
+//! News names an actor as a phrase: `Turkish National Intelligence Organization (MİT) Director
+//! İbrahim Kalın`, `Qatar’s Prime Minister and Foreign Minister`, `Israeli forces`,
+//! `U.S. President Donald Trump`. We first find atoms (names from the tagger, entries from the
+//! gazetteer, title and group words), then join adjacent atoms into phrases whose last atom is
+//! the head: the head says who the actor is, the atoms before it say where they belong.
+
+use std::collections::HashMap;
+
+use super::gazetteer::{EntryKind, Gazetteer, MatchForm};
+use super::ner::{NerLabel, NerTagger};
+use crate::extract::text::segment::Segmented;
+
+/// The kind of an actor, as written in records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActorKind {
+    Person,
+    Organization,
+    Country,
+    Location,
+    Group,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Person => "person",
+            ActorKind::Organization => "organization",
+            ActorKind::Country => "country",
+            ActorKind::Location => "location",
+            ActorKind::Group => "group",
+        }
+    }
+}
+
+/// A canonical actor of one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub name: String,
+    pub kind: ActorKind,
+    pub country: Option<String>,
+    pub title: Option<String>,
+    pub sector: Option<String>,
+}
+
+/// One mention of an actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    /// Byte range of the whole phrase in the cleaned text.
+    pub start: usize,
+    pub end: usize,
+    /// Token range (indices into [`Segmented::tokens`]).
+    pub tok_start: usize,
+    pub tok_end: usize,
+    /// Sentence index.
+    pub sentence: usize,
+    /// Index into the article's actors.
+    pub actor: usize,
+    /// An adjective standing for a country ("Israeli violations"): weaker as a participant.
+    pub adjectival: bool,
+    /// Follows "in/at/near/from": a place where something happened.
+    pub locative: bool,
+}
+
+/// The actors of one text and their mentions, in text order.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub actors: Vec<Actor>,
+    pub mentions: Vec<Mention>,
+}
+
+/// What an atom is.
+#[derive(Debug, Clone, PartialEq)]
+enum AtomKind {
+    Person { gaz_country: Option<String>, gaz_title: Option<String>, canonical: Option<String> },
+    Org { country: Option<String>, canonical: Option<String>, sector: Option<String>, group: bool },
+    Country { code: String, name: String, demonym: bool },
+    Place { country: Option<String>, canonical: String },
+    Title { title: String },
+    Agent { sector: String, noun: String },
+    Misc,
+}
+
+#[derive(Debug, Clone)]
+struct Atom {
+    tok_start: usize,
+    tok_end: usize,
+    kind: AtomKind,
+}
+
+/// Words that link atoms inside one actor phrase.
+fn is_connector(w: &str) -> bool {
+    matches!(w, "’s" | "'s" | "(" | ")" | "of" | "the" | "and" | "-" | "," | "'" | "’")
+}
+
+/// Words after which a place names where something happened.
+fn is_locative(w: &str) -> bool {
+    matches!(
+        w.to_ascii_lowercase().as_str(),
+        "in" | "at" | "near" | "from" | "into" | "inside" | "outside" | "across" | "to" | "toward"
+            | "towards" | "around" | "throughout"
+    )
+}
+
+/// Resolves the actors of a segmented text.
+pub fn resolve(
+    text: &str,
+    seg: &Segmented,
+    ner: &NerTagger,
+    gaz: &Gazetteer,
+    day: Option<chrono::NaiveDate>,
+) -> Resolved {
+    let mut out = Resolved::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let gaz_matches = gaz.find(text);
+    let mut g = 0usize;
+    let mut words: Vec<&str> = Vec::with_capacity(64);
+
+    for (si, sentence) in seg.sentences.iter().enumerate() {
+        if seg.is_excluded(sentence.range.start, sentence.range.end) && is_all_excluded(seg, sentence) {
+            continue;
+        }
+        let toks = &seg.tokens[sentence.tokens.clone()];
+        let base = sentence.tokens.start;
+        words.clear();
+        words.extend(toks.iter().map(|t| t.text(text)));
+
+        // Gazetteer atoms of this sentence (token aligned).
+        let mut atoms: Vec<Atom> = Vec::new();
+        while g < gaz_matches.len() && gaz_matches[g].end <= sentence.range.start {
+            g += 1;
+        }
+        let mut k = g;
+        while k < gaz_matches.len() && gaz_matches[k].start < sentence.range.end {
+            let m = &gaz_matches[k];
+            k += 1;
+            if seg.is_excluded(m.start, m.end) {
+                continue;
+            }
+            let Some((ts, te)) = token_range(toks, m.start, m.end) else {
+                continue;
+            };
+            let entry = gaz.entry(m.entry);
+            if !valid_on(entry.valid_from, entry.valid_to, day) {
+                continue;
+            }
+            let kind = match entry.kind {
+                EntryKind::Country => AtomKind::Country {
+                    code: entry.country.clone().unwrap_or_default(),
+                    name: entry.canonical.clone(),
+                    demonym: m.how == MatchForm::Demonym,
+                },
+                EntryKind::Place => AtomKind::Place {
+                    country: entry.country.clone(),
+                    canonical: entry.canonical.clone(),
+                },
+                EntryKind::Organization | EntryKind::Group => AtomKind::Org {
+                    country: entry.country.clone(),
+                    canonical: Some(entry.canonical.clone()),
+                    sector: entry.sector.clone(),
+                    group: entry.kind == EntryKind::Group,
+                },
+                EntryKind::Person => AtomKind::Person {
+                    gaz_country: entry.country.clone(),
+                    gaz_title: entry.title.clone(),
+                    canonical: Some(entry.canonical.clone()),
+                },
+                EntryKind::Agent => {
+                    if entry.is_person_title {
+                        AtomKind::Title {
+                            title: title_case(&text[m.start..m.end]),
+                        }
+                    } else {
+                        AtomKind::Agent {
+                            sector: entry.sector.clone().unwrap_or_else(|| "other".into()),
+                            noun: text[m.start..m.end].to_lowercase(),
+                        }
+                    }
+                }
+            };
+            atoms.push(Atom {
+                tok_start: ts,
+                tok_end: te,
+                kind,
+            });
+        }
+
+        // Tagger spans: names the gazetteer does not know, and the span of names it does.
+        for span in ner.tag(&words) {
+            let (s, e) = trim_span(&words, span.start, span.end);
+            if s >= e {
+                continue;
+            }
+            let covered: Vec<usize> = atoms
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.tok_start < e && s < a.tok_end)
+                .map(|(i, _)| i)
+                .collect();
+            // A gazetteer entry covering the whole span wins (it knows the country).
+            if covered
+                .iter()
+                .any(|&i| atoms[i].tok_start <= s && atoms[i].tok_end >= e)
+            {
+                continue;
+            }
+            let name = join_words(text, toks, s, e);
+            let kind = match span.label {
+                NerLabel::Per => {
+                    // Titles the tagger swallowed ("President Donald Trump") stay titles.
+                    if covered.iter().any(|&i| matches!(atoms[i].kind, AtomKind::Person { .. })) {
+                        continue;
+                    }
+                    let first_name = covered
+                        .iter()
+                        .filter(|&&i| matches!(atoms[i].kind, AtomKind::Title { .. }))
+                        .map(|&i| atoms[i].tok_end)
+                        .max()
+                        .unwrap_or(s);
+                    if first_name >= e {
+                        continue;
+                    }
+                    atoms.retain(|a| !(a.tok_start >= first_name && a.tok_end <= e));
+                    atoms.push(Atom {
+                        tok_start: first_name,
+                        tok_end: e,
+                        kind: AtomKind::Person {
+                            gaz_country: None,
+                            gaz_title: None,
+                            canonical: None,
+                        },
+                    });
+                    continue;
+                }
+                NerLabel::Org => {
+                    // The country of "Turkish National Intelligence Organization".
+                    let country = covered.iter().find_map(|&i| match &atoms[i].kind {
+                        AtomKind::Country { code, .. } => Some(code.clone()),
+                        _ => None,
+                    });
+                    let _ = name;
+                    AtomKind::Org {
+                        country,
+                        canonical: None,
+                        sector: None,
+                        group: false,
+                    }
+                }
+                NerLabel::Loc => {
+                    if !covered.is_empty() {
+                        continue;
+                    }
+                    AtomKind::Place {
+                        country: None,
+                        canonical: join_words(text, toks, s, e),
+                    }
+                }
+                NerLabel::Misc => {
+                    if !covered.is_empty() {
+                        continue;
+                    }
+                    AtomKind::Misc
+                }
+            };
+            atoms.retain(|a| !(a.tok_start < e && s < a.tok_end));
+            atoms.push(Atom {
+                tok_start: s,
+                tok_end: e,
+                kind,
+            });
+        }
+        atoms.sort_by_key(|a| (a.tok_start, a.tok_end));
+        atoms.dedup_by(|b, a| b.tok_start < a.tok_end); // drop overlaps, keep the first
+
+        // Join atoms into phrases and make one mention per phrase.
+        let mut i = 0;
+        while i < atoms.len() {
+            let mut j = i;
+            while j + 1 < atoms.len()
+                && atoms[j + 1].tok_start >= atoms[j].tok_end
+                && (atoms[j].tok_end..atoms[j + 1].tok_start).all(|t| is_connector(words[t]))
+                && atoms[j + 1].tok_start - atoms[j].tok_end <= 2
+                && joinable(&atoms[j], &atoms[j + 1], &words)
+            {
+                j += 1;
+            }
+            // "(MİT)" after an organization is its acronym, not a new head.
+            let phrase = &atoms[i..=j];
+            if let Some((actor, adjectival)) = phrase_actor(phrase, text, toks) {
+                let key = match actor.kind {
+                    ActorKind::Person => person_key(&actor.name, &out, &index),
+                    _ => format!("{}|{}", actor.kind.as_str(), actor.name.to_lowercase()),
+                };
+                let id = match index.get(&key) {
+                    Some(&id) => {
+                        merge_into(&mut out.actors[id], &actor);
+                        id
+                    }
+                    None => {
+                        out.actors.push(actor);
+                        let id = out.actors.len() - 1;
+                        index.insert(key, id);
+                        id
+                    }
+                };
+                let ts = phrase[0].tok_start;
+                let te = phrase[phrase.len() - 1].tok_end;
+                let locative = ts > 0 && is_locative(words[ts - 1])
+                    || (ts > 1 && words[ts - 1] == "the" && is_locative(words[ts - 2]));
+                out.mentions.push(Mention {
+                    start: toks[ts].start,
+                    end: toks[te - 1].end,
+                    tok_start: base + ts,
+                    tok_end: base + te,
+                    sentence: si,
+                    actor: id,
+                    adjectival,
+                    locative,
+                });
+            }
+            i = j + 1;
+        }
+    }
+    // Register acronyms: "Civil-Military Coordination Center (CMCC)" makes "CMCC" the same actor.
+    out
+}
+
+fn is_all_excluded(seg: &Segmented, s: &crate::extract::text::segment::Sentence) -> bool {
+    seg.excluded
+        .iter()
+        .any(|r| r.start <= s.range.start && r.end >= s.range.end)
+}
+
+fn valid_on(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    day: Option<chrono::NaiveDate>,
+) -> bool {
+    let Some(day) = day else { return true };
+    from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t)
+}
+
+/// Token range `[ts, te)` (sentence-relative) exactly covering bytes `[start, end)`.
+fn token_range(
+    toks: &[crate::extract::text::tokens::Token],
+    start: usize,
+    end: usize,
+) -> Option<(usize, usize)> {
+    let ts = toks.partition_point(|t| t.end <= start);
+    let te = toks.partition_point(|t| t.start < end);
+    (ts < te).then_some((ts, te))
+}
+
+/// Drops leading determiners and trailing possessives from a tagger span.
+fn trim_span(words: &[&str], mut s: usize, mut e: usize) -> (usize, usize) {
+    while s < e && matches!(words[s], "the" | "The" | "a" | "an" | "“" | "\"" | "(") {
+        s += 1;
+    }
+    while e > s && matches!(words[e - 1], "’s" | "'s" | "’" | "'" | "”" | "\"" | ")" | "," | ".") {
+        e -= 1;
+    }
+    (s, e)
+}
+
+fn join_words(
+    text: &str,
+    toks: &[crate::extract::text::tokens::Token],
+    s: usize,
+    e: usize,
+) -> String {
+    text[toks[s].start..toks[e - 1].end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn title_case(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// May `b` continue the phrase that `a` is in?
+fn joinable(a: &Atom, b: &Atom, words: &[&str]) -> bool {
+    let between: Vec<&str> = (a.tok_end..b.tok_start).map(|t| words[t]).collect();
+    let has_and = between.contains(&"and");
+    let has_comma = between.contains(&",");
+    use AtomKind::*;
+    match (&a.kind, &b.kind) {
+        // "Prime Minister and Foreign Minister": one person with two titles.
+        (Title { .. }, Title { .. }) => !has_comma,
+        _ if has_and || has_comma => false,
+        // "(MİT)" after the organization.
+        (Org { .. }, Org { .. }) => between.first() == Some(&"("),
+        (Country { .. } | Org { .. } | Place { .. }, Title { .. } | Person { .. } | Agent { .. } | Org { .. }) => true,
+        (Title { .. }, Person { .. }) => true,
+        (Country { .. }, Country { .. }) => false,
+        (Title { .. }, Org { .. } | Country { .. }) => between.contains(&"of"),
+        _ => false,
+    }
+}
+
+/// The actor a phrase names, and whether it is only an adjective for a country.
+fn phrase_actor(
+    phrase: &[Atom],
+    text: &str,
+    toks: &[crate::extract::text::tokens::Token],
+) -> Option<(Actor, bool)> {
+    let mut country: Option<String> = None;
+    let mut country_name: Option<String> = None;
+    let mut titles: Vec<String> = Vec::new();
+    let mut org: Option<String> = None;
+    for a in phrase {
+        match &a.kind {
+            AtomKind::Country { code, name, .. } => {
+                country.get_or_insert_with(|| code.clone());
+                country_name.get_or_insert_with(|| name.clone());
+            }
+            AtomKind::Org { country: c, canonical, .. } => {
+                if let Some(c) = c {
+                    country.get_or_insert_with(|| c.clone());
+                }
+                org.get_or_insert_with(|| {
+                    canonical
+                        .clone()
+                        .unwrap_or_else(|| join_words(text, toks, a.tok_start, a.tok_end))
+                });
+            }
+            AtomKind::Place { country: Some(c), .. } => {
+                country.get_or_insert_with(|| c.clone());
+            }
+            AtomKind::Title { title } => titles.push(title.clone()),
+            _ => {}
+        }
+    }
+    // The head: the last atom, except a trailing "(ACRONYM)" org after an org.
+    let mut head = phrase.last()?;
+    if phrase.len() >= 2
+        && matches!(head.kind, AtomKind::Org { .. })
+        && matches!(phrase[phrase.len() - 2].kind, AtomKind::Org { .. })
+    {
+        head = &phrase[phrase.len() - 2];
+    }
+    let title = (!titles.is_empty()).then(|| titles.join(" and "));
+    let actor = match &head.kind {
+        AtomKind::Person {
+            gaz_country,
+            gaz_title,
+            canonical,
+        } => Actor {
+            name: canonical
+                .clone()
+                .unwrap_or_else(|| join_words(text, toks, head.tok_start, head.tok_end)),
+            kind: ActorKind::Person,
+            country: gaz_country.clone().or(country),
+            title: title.or_else(|| gaz_title.clone()),
+            sector: None,
+        },
+        AtomKind::Title { .. } => {
+            // An unnamed office holder: only an actor when we know whose office it is.
+            let owner = org.clone().or(country_name.clone())?;
+            let title = title?;
+            Actor {
+                name: format!("{title} of {owner}"),
+                kind: ActorKind::Person,
+                country,
+                title: Some(title),
+                sector: Some("government".into()),
+            }
+        }
+        AtomKind::Agent { sector, .. } => {
+            // "Israeli forces" stands for Israel, military.
+            let name = country_name.clone().or(org.clone())?;
+            Actor {
+                name,
+                kind: if country_name.is_some() {
+                    ActorKind::Country
+                } else {
+                    ActorKind::Organization
+                },
+                country,
+                title: None,
+                sector: Some(sector.clone()),
+            }
+        }
+        AtomKind::Org {
+            canonical, sector, group, ..
+        } => Actor {
+            name: canonical
+                .clone()
+                .unwrap_or_else(|| join_words(text, toks, head.tok_start, head.tok_end)),
+            kind: if *group {
+                ActorKind::Group
+            } else {
+                ActorKind::Organization
+            },
+            country,
+            title: None,
+            sector: sector.clone(),
+        },
+        AtomKind::Country { code, name, demonym } => {
+            return Some((
+                Actor {
+                    name: name.clone(),
+                    kind: ActorKind::Country,
+                    country: Some(code.clone()),
+                    title: None,
+                    sector: None,
+                },
+                *demonym && phrase.len() == 1,
+            ));
+        }
+        AtomKind::Place { canonical, country: c } => Actor {
+            name: canonical.clone(),
+            kind: ActorKind::Location,
+            country: c.clone().or(country),
+            title: None,
+            sector: None,
+        },
+        AtomKind::Misc => return None,
+    };
+    Some((actor, false))
+}
+
+/// The key of a person: a later "Kalın" joins an earlier "İbrahim Kalın".
+fn person_key(name: &str, out: &Resolved, index: &HashMap<String, usize>) -> String {
+    let exact = format!("person|{}", name.to_lowercase());
+    if index.contains_key(&exact) {
+        return exact;
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    for (id, a) in out.actors.iter().enumerate().rev() {
+        if a.kind != ActorKind::Person {
+            continue;
+        }
+        let theirs: Vec<&str> = a.name.split_whitespace().collect();
+        // A surname alone, or a shorter form ending the same way.
+        if words.len() < theirs.len() && theirs.ends_with(&words) {
+            return format!("person|{}", a.name.to_lowercase());
+        }
+        if words.len() == 1 && theirs.last().is_some_and(|l| l.eq_ignore_ascii_case(words[0])) {
+            let _ = id;
+            return format!("person|{}", a.name.to_lowercase());
+        }
+    }
+    exact
+}
+
+/// Fills what a later mention knows and the first did not.
+fn merge_into(a: &mut Actor, b: &Actor) {
+    if a.country.is_none() {
+        a.country.clone_from(&b.country);
+    }
+    if a.title.is_none() {
+        a.title.clone_from(&b.title);
+    }
+    if a.sector.is_none() {
+        a.sector.clone_from(&b.sector);
+    }
+}

@@ -1,0 +1,110 @@
+//! The extraction core: one article in, timeline records out. Pure: no I/O, deterministic.
+//!
+//! Stages, each in its own folder:
+//! * [`text`]: preparation (HTML, NFC, boilerplate, stories, sentences, tokens)
+//! * [`time`]: time expressions (TIMEX3), rules as data tables in `data/time/`
+//! * [`actors`]: people, organizations, countries, places (tagger + gazetteer)
+//! * [`events`]: PLOVER events with source, target, date, location and modality
+//!
+//! [`Extractor`] holds every compiled table and model. Build it once (it takes a moment) and
+//! share it by reference across threads: it is `Send + Sync` and extraction takes `&self`.
+
+pub mod actors;
+mod config;
+pub mod events;
+mod pipeline;
+pub mod text;
+pub mod time;
+
+pub use config::ExtractConfig;
+
+use crate::article::{Article, ReferenceTime};
+use crate::record::{Annotations, Record};
+
+/// Why an extractor could not be built. Extraction itself never fails: bad articles are
+/// refused earlier by [`crate::article::decode`], and odd text just yields fewer records.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// A built-in or user table could not be compiled.
+    #[error("{component}: {message}")]
+    Tables {
+        component: &'static str,
+        message: String,
+    },
+    #[error("actor dictionary {path}: {source}; check `extract.actor_dictionaries` in the config")]
+    Dictionary {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The result of extracting one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    /// Timeline records, in text order.
+    pub records: Vec<Record>,
+    /// Set when the article was skipped as a whole, with the reason (e.g. not English).
+    pub skipped: Option<String>,
+    /// The annotations view (times, actors, events with code-point spans).
+    pub annotations: Annotations,
+}
+
+/// The compiled extraction core. See the module docs.
+pub struct Extractor {
+    pipeline: pipeline::Pipeline,
+}
+
+impl std::fmt::Debug for Extractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extractor").finish_non_exhaustive()
+    }
+}
+
+impl Extractor {
+    /// Builds the extractor with the built-in tables, models and no user dictionaries.
+    pub fn builtin() -> Result<Extractor, ExtractError> {
+        Extractor::with_dictionaries(&ExtractConfig::default(), &[])
+    }
+
+    /// Builds the extractor from config, reading the user actor dictionaries it names.
+    ///
+    /// This is the only place the core touches the file system, and only at start-up.
+    pub fn new(config: &ExtractConfig) -> Result<Extractor, ExtractError> {
+        let mut dictionaries = Vec::with_capacity(config.actor_dictionaries.len());
+        for path in &config.actor_dictionaries {
+            let text = std::fs::read_to_string(path).map_err(|source| ExtractError::Dictionary {
+                path: path.display().to_string(),
+                source,
+            })?;
+            dictionaries.push((path.display().to_string(), text));
+        }
+        Extractor::with_dictionaries(config, &dictionaries)
+    }
+
+    /// Builds the extractor from config and user dictionaries given as `(origin, TSV text)`.
+    pub fn with_dictionaries(
+        config: &ExtractConfig,
+        dictionaries: &[(String, String)],
+    ) -> Result<Extractor, ExtractError> {
+        Ok(Extractor {
+            pipeline: pipeline::Pipeline::new(config, dictionaries)?,
+        })
+    }
+
+    /// Extracts one article. `fallback_reference` is used when the article has no
+    /// `published_at` (the `--reference-time` flag, or the Kafka message timestamp).
+    pub fn extract(&self, article: &Article, fallback_reference: Option<ReferenceTime>) -> Extraction {
+        self.pipeline.run(article, fallback_reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractor_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Extractor>();
+    }
+}

@@ -1,0 +1,390 @@
+//! Segmentation of a cleaned body into paragraphs, boilerplate, stories and sentences.
+//!
+//! Boilerplate rules are data (`data/text/boilerplate.tsv`). Story splitting follows what
+//! bulletins actually do: a sign-off (`(ILKHA)`) or a legal notice closes a story, a dateline
+//! (`CAIRO (AP) —`) opens one, and after a close, each paragraph that shares no names with the
+//! story before it is a story of its own (several short items glued together).
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::tokens::{Token, is_abbreviation, tokenize_into};
+
+const BOILERPLATE_TSV: &str = include_str!("../../../data/text/boilerplate.tsv");
+
+/// What a boilerplate rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Drop,
+    EndStory,
+    StartStory,
+}
+
+#[derive(Debug)]
+struct Rule {
+    paragraph: bool,
+    action: Action,
+    regex: Regex,
+}
+
+/// The compiled boilerplate rules.
+#[derive(Debug)]
+pub struct Segmenter {
+    rules: Vec<Rule>,
+}
+
+/// Why the built-in segmentation rules could not be compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("data/text/boilerplate.tsv line {line}: {message}")]
+pub struct SegmentRulesError {
+    line: usize,
+    message: String,
+}
+
+/// One sentence of a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// Byte range in the cleaned text.
+    pub range: Range<usize>,
+    /// Range into [`Segmented::tokens`].
+    pub tokens: Range<usize>,
+    /// Index of the story the sentence belongs to.
+    pub story: usize,
+    /// A headline or sub-heading (no final punctuation, short, title-cased).
+    pub headline: bool,
+}
+
+/// The segmentation of one cleaned text.
+#[derive(Debug, Clone, Default)]
+pub struct Segmented {
+    pub tokens: Vec<Token>,
+    pub sentences: Vec<Sentence>,
+    /// Byte ranges excluded from extraction (boilerplate).
+    pub excluded: Vec<Range<usize>>,
+    /// Number of stories.
+    pub stories: usize,
+}
+
+impl Segmented {
+    /// True when `[start, end)` overlaps boilerplate.
+    pub fn is_excluded(&self, start: usize, end: usize) -> bool {
+        self.excluded.iter().any(|r| r.start < end && start < r.end)
+    }
+}
+
+impl Segmenter {
+    /// Compiles the built-in rules.
+    pub fn builtin() -> Result<Segmenter, SegmentRulesError> {
+        let mut rules = Vec::new();
+        for (n, line) in BOILERPLATE_TSV.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() || line.starts_with("scope\t") {
+                continue;
+            }
+            let err = |message: String| SegmentRulesError {
+                line: n + 1,
+                message,
+            };
+            let mut cols = line.splitn(3, '\t');
+            let (Some(scope), Some(action), Some(regex)) = (cols.next(), cols.next(), cols.next())
+            else {
+                return Err(err("expected 3 tab-separated columns".into()));
+            };
+            let action = match action {
+                "drop" => Action::Drop,
+                "end_story" => Action::EndStory,
+                "start_story" => Action::StartStory,
+                other => return Err(err(format!("unknown action {other:?}"))),
+            };
+            let paragraph = match scope {
+                "paragraph" => true,
+                "inline" => false,
+                other => return Err(err(format!("unknown scope {other:?}"))),
+            };
+            let regex = Regex::new(regex).map_err(|e| err(e.to_string()))?;
+            rules.push(Rule {
+                paragraph,
+                action,
+                regex,
+            });
+        }
+        Ok(Segmenter { rules })
+    }
+
+    /// Segments a cleaned text.
+    pub fn segment(&self, text: &str) -> Segmented {
+        let mut seg = Segmented {
+            tokens: Vec::with_capacity(text.len() / 5),
+            ..Segmented::default()
+        };
+        let mut story = 0usize;
+        let mut story_has_content = false;
+        // After a story was closed by a sign-off we are reading a digest of short items.
+        let mut digest = false;
+        let mut story_names: HashSet<String> = HashSet::new();
+
+        for para in paragraphs(text) {
+            let ptext = &text[para.clone()];
+            // Paragraph-level rules.
+            let mut action = None;
+            for rule in self.rules.iter().filter(|r| r.paragraph) {
+                if rule.regex.is_match(ptext) {
+                    action = Some(rule.action);
+                    break;
+                }
+            }
+            match action {
+                Some(Action::Drop) => {
+                    seg.excluded.push(para.clone());
+                    continue;
+                }
+                Some(Action::EndStory) => {
+                    seg.excluded.push(para.clone());
+                    if story_has_content {
+                        digest = true;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            // Inline rules: agency tags and sign-offs.
+            let mut ends_story = false;
+            for rule in self.rules.iter().filter(|r| !r.paragraph) {
+                for m in rule.regex.find_iter(ptext) {
+                    seg.excluded.push(para.start + m.start()..para.start + m.end());
+                    if rule.action == Action::EndStory {
+                        ends_story = true;
+                    }
+                }
+            }
+            let names = capitalized_names(ptext);
+            let headline = is_headline(ptext);
+            let new_story = story_has_content
+                && (action == Some(Action::StartStory)
+                    || (digest && !headline && !shares_names(&names, &story_names)));
+            if new_story {
+                story += 1;
+                story_names.clear();
+            }
+            story_names.extend(names);
+
+            let first = seg.tokens.len();
+            tokenize_into(text, para.start, para.end, &mut seg.tokens);
+            split_sentences(text, first, &mut seg, story, headline);
+            if !headline {
+                story_has_content = true;
+            }
+            if ends_story {
+                digest = true;
+            }
+        }
+        seg.stories = story + 1;
+        seg
+    }
+}
+
+/// Paragraphs: non-empty lines (news bodies use one line per paragraph).
+fn paragraphs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    text.split_inclusive('\n')
+        .scan(0usize, |pos, line| {
+            let start = *pos;
+            *pos += line.len();
+            let trimmed_end = start + line.trim_end().len();
+            let lead = line.len() - line.trim_start().len();
+            Some(start + lead.min(trimmed_end - start)..trimmed_end)
+        })
+        .filter(|r| r.start < r.end)
+}
+
+/// Names in a paragraph: runs of capitalized words not at a sentence start ("United States",
+/// "Volodymyr Zelensky"), a cheap stand-in for the actors a paragraph is about.
+fn capitalized_names(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut sentence_start = true;
+    for raw in p.split_whitespace() {
+        let ends = raw.ends_with(['.', '!', '?']) && !raw.ends_with("U.S.");
+        let breaks = ends || raw.ends_with([',', ';', ':', ')', '”', '"']);
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let w = w.strip_suffix("’s").or_else(|| w.strip_suffix("'s")).unwrap_or(w);
+        let cap = w.chars().next().is_some_and(|c| c.is_uppercase());
+        if cap && !sentence_start && !STOP_CAPS.contains(&w) {
+            current.push(w);
+        } else if !current.is_empty() {
+            out.push(current.join(" "));
+            current.clear();
+        }
+        if breaks && !current.is_empty() {
+            out.push(current.join(" "));
+            current.clear();
+        }
+        sentence_start = ends;
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
+}
+
+const STOP_CAPS: &[&str] = &[
+    "The", "This", "That", "These", "They", "Tuesday", "Monday", "Wednesday", "Thursday",
+    "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July",
+    "August", "September", "October", "November", "December", "President", "Minister",
+    "Prime", "Foreign", "Secretary", "General", "Director", "National", "International",
+];
+
+/// Does a paragraph continue the story whose names are `story`? In a digest one shared name
+/// ("United States") is coincidence; two, making up a third of the paragraph's names, is not.
+fn shares_names(names: &[String], story: &HashSet<String>) -> bool {
+    if names.is_empty() {
+        return true;
+    }
+    let shared = names.iter().filter(|n| story.contains(*n)).count();
+    shared >= 2 && shared * 3 >= names.len()
+}
+
+/// A heading: short, no sentence-final punctuation, most words capitalized.
+fn is_headline(p: &str) -> bool {
+    let t = p.trim();
+    if t.ends_with(['.', '!', '?', '"', '”', ':', ';', ',']) {
+        return false;
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if words.is_empty() || words.len() > 18 {
+        return false;
+    }
+    let caps = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric()))
+        .count();
+    caps * 2 >= words.len()
+}
+
+/// Splits the tokens `seg.tokens[first..]` of one paragraph into sentences.
+fn split_sentences(text: &str, first: usize, seg: &mut Segmented, story: usize, headline: bool) {
+    let n = seg.tokens.len();
+    let mut start = first;
+    let mut i = first;
+    while i < n {
+        let toks = &seg.tokens;
+        let t = toks[i].text(text);
+        let mut end_here = false;
+        if matches!(t, "." | "!" | "?" | "..." | "…") {
+            end_here = true;
+        } else if t.ends_with('.') && t.len() > 1 && is_abbreviation(&t[..t.len() - 1]) {
+            // "U.S." at the end of a sentence: ends only if a typical sentence opener follows.
+            if let Some(next) = toks.get(i + 1) {
+                let nt = next.text(text);
+                end_here = SENTENCE_OPENERS.contains(&nt) && !TITLE_ABBREVIATIONS.contains(&t);
+            }
+        }
+        if end_here {
+            // Swallow closing quotes and brackets.
+            let mut j = i + 1;
+            while j < n && matches!(toks[j].text(text), "”" | "\"" | "’" | "'" | ")" | "]") {
+                j += 1;
+            }
+            // Ends only if what follows starts like a sentence (capital, digit, quote).
+            let next_ok = toks.get(j).is_none_or(|nt| {
+                nt.text(text)
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_numeric() || "“\"‘'(".contains(c))
+            });
+            if next_ok {
+                push_sentence(seg, start, j, story, headline);
+                start = j;
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if start < n {
+        push_sentence(seg, start, n, story, headline);
+    }
+}
+
+fn push_sentence(seg: &mut Segmented, from: usize, to: usize, story: usize, headline: bool) {
+    if from >= to {
+        return;
+    }
+    let range = seg.tokens[from].start..seg.tokens[to - 1].end;
+    seg.sentences.push(Sentence {
+        range,
+        tokens: from..to,
+        story,
+        headline,
+    });
+}
+
+const TITLE_ABBREVIATIONS: &[&str] = &[
+    "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Gen.", "Col.", "Lt.", "Sgt.", "Capt.", "Gov.", "Sen.",
+    "Rep.", "St.", "Adm.", "Maj.", "Hon.", "Rev.", "No.",
+];
+const SENTENCE_OPENERS: &[&str] = &[
+    "The", "A", "An", "He", "She", "It", "They", "We", "I", "In", "But", "And", "This", "That",
+    "There", "On", "At", "As", "His", "Her", "Their", "Its", "Officials", "However", "Meanwhile",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentences(text: &str) -> Vec<String> {
+        let s = Segmenter::builtin().unwrap().segment(text);
+        s.sentences
+            .iter()
+            .map(|x| text[x.range.clone()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn splits_around_abbreviations() {
+        assert_eq!(
+            sentences("U.S. President Donald Trump met Dr. Smith on Nov. 25. He left. The U.S. The end."),
+            vec![
+                "U.S. President Donald Trump met Dr. Smith on Nov. 25.",
+                "He left.",
+                "The U.S.",
+                "The end."
+            ]
+        );
+        assert_eq!(
+            sentences("“We agree,” he said. J. R. Smith paid $3.5 million."),
+            vec!["“We agree,” he said.", "J. R. Smith paid $3.5 million."]
+        );
+    }
+
+    #[test]
+    fn boilerplate_and_stories() {
+        let text = "Kalın met Qatar's leaders in Cairo on Tuesday. (ILKHA)\n\
+LEGAL WARNING: All rights of the published news are reserved by Agency A.Ş.\n\
+The United Nations voiced concern over tensions between the United States and Venezuela.\n\
+Ukraine is preparing for President Zelensky's visit to the United States in November.\n\
+Read more: other things\n";
+        let seg = Segmenter::builtin().unwrap().segment(text);
+        let legal = text.find("LEGAL").unwrap();
+        assert!(seg.is_excluded(legal, legal + 5));
+        let tag = text.find("(ILKHA)").unwrap();
+        assert!(seg.is_excluded(tag, tag + 7));
+        let read = text.find("Read more").unwrap();
+        assert!(seg.is_excluded(read, read + 4));
+        let stories: Vec<usize> = seg
+            .sentences
+            .iter()
+            .filter(|s| !seg.is_excluded(s.range.start, s.range.end))
+            .map(|s| s.story)
+            .collect();
+        assert_eq!(stories, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn plain_article_is_one_story() {
+        let text = "Talks began in Cairo.\nThe United States said it would help.\nThe talks ended.";
+        let seg = Segmenter::builtin().unwrap().segment(text);
+        assert_eq!(seg.stories, 1);
+        assert_eq!(seg.sentences.len(), 3);
+    }
+}

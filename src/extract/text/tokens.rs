@@ -1,0 +1,274 @@
+//! Word tokenization, Penn-Treebank style, with byte offsets into the source text.
+//!
+//! Hand-written rather than taken from a crate: it is on the hot path of every article (each
+//! byte passes through here once), and the tokens must line up with what the actor tagger was
+//! trained on (CoNLL/PTB conventions: `U.S.` is one token, `Qatar's` is `Qatar` + `'s`,
+//! hyphenated words stay whole, quotes and brackets are their own tokens). Crates such as
+//! `unicode-segmentation` split on UAX #29 word boundaries, which breaks `U.S.` and `3.5`.
+
+/// One token: a half-open byte range `[start, end)` of the text it was cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Token {
+    /// The token's text.
+    #[inline]
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        &src[self.start..self.end]
+    }
+}
+
+/// Abbreviations that keep their final period. Lower-cased, without the period.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "maj",
+    "gov", "sen", "rep", "reps", "sens", "pres", "st", "jr", "sr", "inc", "corp", "co", "ltd",
+    "bros", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun", "vs", "etc", "no", "nos",
+    "vol", "fig", "approx", "dept", "est", "mt", "ft", "ave", "blvd", "rd", "hon", "rev", "fr",
+    "messrs", "mme", "mlle", "cf", "al", "e.g", "i.e", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u",
+    "d.c", "ariz", "calif", "colo", "conn", "fla", "ga", "ill", "ind", "kan", "ky", "la", "md",
+    "mass", "mich", "minn", "miss", "mo", "mont", "neb", "nev", "okla", "ore", "pa", "tenn",
+    "tex", "va", "vt", "wash", "wis", "wyo",
+];
+
+/// True when `word` (without its final period) is a known abbreviation or looks like one:
+/// an initial (`J.`), or letters separated by periods (`U.S`, `a.m`).
+pub fn is_abbreviation(word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let mut chars = word.chars();
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && c.is_alphabetic()
+    {
+        return true; // an initial: "J." in "J. Smith"
+    }
+    if word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2 && !p.is_empty()) {
+        return true; // "U.S", "a.m", "U.N"
+    }
+    let lower = word.to_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+#[inline]
+fn is_open_punct(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '(' | '[' | '{' | '“' | '‘' | '«' | '‹' | '¿' | '¡' | '`'
+    )
+}
+
+#[inline]
+fn is_close_punct(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | ')'
+            | ']'
+            | '}'
+            | '”'
+            | '’'
+            | '»'
+            | '›'
+            | ','
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | '…'
+    )
+}
+
+#[inline]
+fn is_dash(c: char) -> bool {
+    matches!(c, '—' | '–' | '―')
+}
+
+/// Splits `text` into tokens. Never panics; linear in the length of the text.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    tokenize_into(text, 0, text.len(), &mut out);
+    out
+}
+
+/// Tokenizes `text[from..to]`, appending to `out` (offsets stay relative to `text`).
+pub fn tokenize_into(text: &str, from: usize, to: usize, out: &mut Vec<Token>) {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < to {
+        // Skip white space.
+        let c = match text[i..to].chars().next() {
+            Some(c) => c,
+            None => break,
+        };
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        // A run of non-space characters.
+        let mut j = i;
+        while j < to {
+            let c = match text[j..to].chars().next() {
+                Some(c) => c,
+                None => break,
+            };
+            if c.is_whitespace() {
+                break;
+            }
+            j += c.len_utf8();
+        }
+        split_chunk(text, i, j, out);
+        i = j;
+        let _ = bytes;
+    }
+}
+
+/// Splits one white-space delimited chunk `text[start..end]` into tokens.
+fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token>) {
+    // Leading punctuation, one token each.
+    while start < end {
+        let c = match text[start..end].chars().next() {
+            Some(c) => c,
+            None => return,
+        };
+        if is_open_punct(c) || is_dash(c) {
+            out.push(Token {
+                start,
+                end: start + c.len_utf8(),
+            });
+            start += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    // Trailing punctuation, collected in reverse.
+    let mut trailing: Vec<Token> = Vec::new();
+    while start < end {
+        let c = match text[start..end].chars().next_back() {
+            Some(c) => c,
+            None => break,
+        };
+        let cl = c.len_utf8();
+        if is_close_punct(c) || is_dash(c) {
+            // Keep a final apostrophe of a plural possessive ("officials'") as its own token,
+            // which is also what PTB does.
+            trailing.push(Token {
+                start: end - cl,
+                end,
+            });
+            end -= cl;
+        } else if c == '.' {
+            let word = &text[start..end - 1];
+            if word.is_empty() || word.ends_with('.') {
+                // "..." : an ellipsis is one token.
+                let mut s = end;
+                while s > start && text.as_bytes()[s - 1] == b'.' {
+                    s -= 1;
+                }
+                trailing.push(Token { start: s, end });
+                end = s;
+            } else if is_abbreviation(word) && !has_inner_close(word) {
+                break; // keep the period on the abbreviation
+            } else {
+                trailing.push(Token {
+                    start: end - 1,
+                    end,
+                });
+                end -= 1;
+            }
+        } else {
+            break;
+        }
+    }
+    if start < end {
+        split_inner(text, start, end, out);
+    }
+    out.extend(trailing.into_iter().rev());
+}
+
+fn has_inner_close(word: &str) -> bool {
+    word.ends_with(')') || word.ends_with('"')
+}
+
+/// Splits the core of a chunk: em-dashes inside a word, possessives and `n't` contractions.
+fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
+    let word = &text[start..end];
+    // Dashes glued between words ("coordination—particularly"), and slashes between words are
+    // kept; only long dashes split.
+    if let Some((pos, c)) = word.char_indices().find(|&(p, c)| p > 0 && is_dash(c)) {
+        split_inner(text, start, start + pos, out);
+        out.push(Token {
+            start: start + pos,
+            end: start + pos + c.len_utf8(),
+        });
+        if start + pos + c.len_utf8() < end {
+            split_chunk(text, start + pos + c.len_utf8(), end, out);
+        }
+        return;
+    }
+    // Possessive 's / ’s.
+    for suffix in ["'s", "’s", "'S", "’S"] {
+        if word.len() > suffix.len() && word.ends_with(suffix) {
+            let cut = end - suffix.len();
+            out.push(Token { start, end: cut });
+            out.push(Token { start: cut, end });
+            return;
+        }
+    }
+    // Contractions: n't, 're, 've, 'll, 'd, 'm.
+    let lower = word.to_ascii_lowercase();
+    if lower.len() > 3 && (lower.ends_with("n't") || lower.ends_with("n’t")) {
+        let suffix_len = if lower.ends_with("n't") { 3 } else { 5 };
+        let cut = end - suffix_len;
+        out.push(Token { start, end: cut });
+        out.push(Token { start: cut, end });
+        return;
+    }
+    for suffix in ["'re", "'ve", "'ll", "'d", "'m", "’re", "’ve", "’ll", "’d", "’m"] {
+        if lower.len() > suffix.len() && lower.ends_with(suffix) {
+            let cut = end - suffix.len();
+            out.push(Token { start, end: cut });
+            out.push(Token { start: cut, end });
+            return;
+        }
+    }
+    out.push(Token { start, end });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<&str> {
+        tokenize(s).iter().map(|t| t.text(s)).collect()
+    }
+
+    #[test]
+    fn ptb_conventions() {
+        assert_eq!(
+            toks("Qatar’s Prime Minister met U.S. officials (MİT), didn't he?"),
+            vec![
+                "Qatar", "’s", "Prime", "Minister", "met", "U.S.", "officials", "(", "MİT", ")",
+                ",", "did", "n't", "he", "?"
+            ]
+        );
+        assert_eq!(
+            toks("the “Yellow Line” in 2023. Dr. Smith said—then left..."),
+            vec![
+                "the", "“", "Yellow", "Line", "”", "in", "2023", ".", "Dr.", "Smith", "said", "—",
+                "then", "left", "..."
+            ]
+        );
+        assert_eq!(toks("US-backed 69,775 3.5%"), vec!["US-backed", "69,775", "3.5%"]);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in ["", ".", "...", "'", "’s", "—", "a—", "—a", "(.)", "n't", "..a.."] {
+            let _ = tokenize(s);
+        }
+    }
+}

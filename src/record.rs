@@ -1,0 +1,183 @@
+//! The output contract: timeline records (`timeline.event/v1`) and the per-article annotations
+//! view used for evaluation and debugging.
+//!
+//! Field names here are the public interface of the product: dashboards, the JSON Schema in
+//! `schema/timeline.event.v1.json` and the docs all use these names. Change them only with a
+//! new schema version.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One dated event, as published to the timeline topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always [`crate::RECORD_SCHEMA`]; lets consumers of a mixed topic tell records apart.
+    pub schema: String,
+    /// Deterministic: a hash of the article id, the extractor version and the event's position
+    /// and content. The same article through the same extractor always gives the same ids, so a
+    /// replay upserts instead of duplicating.
+    pub id: String,
+    /// The same for the same event told by different articles: a hash of the event type, the
+    /// day and the canonical actors. Dashboards count one event with N mentions by it.
+    pub fingerprint: String,
+    pub article: ArticleRef,
+    pub event: EventInfo,
+    pub date: DateInfo,
+    pub actors: Vec<ActorRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationRef>,
+    /// The sentence the event was found in.
+    pub sentence: String,
+    /// `[start, end)` of the trigger's sentence in Unicode code points of the article `text`
+    /// (or of the `title` when `field` is `title`).
+    pub span: [usize; 2],
+    /// `text` or `title`: where `span` points.
+    pub field: String,
+    /// 0..1: how sure the extractor is of type, actors and date together.
+    pub confidence: f32,
+    pub extractor: ExtractorInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Map<String, Value>>,
+}
+
+/// The article an event came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleRef {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The reference time used for relative dates (from the article, the command line or the
+    /// Kafka message timestamp), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// PLOVER event type, e.g. `CONSULT`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// PLOVER mode within the type (e.g. `visit` for CONSULT), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The words that signalled the event, as written.
+    pub trigger: String,
+    /// `asserted|reported|planned|negated|hypothetical`.
+    pub modality: String,
+    /// The CAMEO code of the matched pattern, for users migrating from CAMEO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cameo: Option<String>,
+}
+
+/// When it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DateInfo {
+    /// TIMEX3 value, e.g. `2025-11-25`, `2025-11`, `2023-10`; `XXXX-XX-XX` when unknown.
+    pub value: String,
+    /// First instant the value covers, RFC 3339 in the publication's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// First instant after the value, RFC 3339 (the interval is `[start, end)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// `year|quarter|month|week|day|...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granularity: Option<String>,
+    /// The time expression as written, when the date came from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `explicit` (written out), `relative` (anchored on the publication time),
+    /// `inherited` (from an earlier sentence of the story) or `publication` (none found).
+    pub basis: String,
+    /// False when the date could not be anchored (a relative expression, or no date at all,
+    /// in an article without a publication time); `value` is then underspecified.
+    pub resolved: bool,
+}
+
+/// Someone or something taking part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorRef {
+    /// Canonical name, the same for every mention in the article.
+    pub name: String,
+    /// `person|organization|country|location|group`.
+    pub kind: String,
+    /// `source|target|other`.
+    pub role: String,
+    /// ISO 3166-1 alpha-3, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// A person's title or an organization's sector, e.g. `President`, `Director`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Agent sector for collective actors ("Israeli forces" -> `military`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+}
+
+/// Where it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationRef {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// `city|region|country`.
+    pub kind: String,
+}
+
+/// Which extractor produced the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtractorInfo {
+    pub version: String,
+}
+
+/// The annotations view of one article (`timeline extract --annotations`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Annotations {
+    pub article_id: String,
+    /// Set when the article was skipped as a whole (e.g. not English).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    pub times: Vec<TimeAnnotation>,
+    pub actors: Vec<ActorAnnotation>,
+    pub events: Vec<Record>,
+}
+
+/// One time expression, spans in code points of the field it was found in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeAnnotation {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    #[serde(rename = "mod", skip_serializing_if = "Option::is_none")]
+    pub modifier: Option<String>,
+    #[serde(skip_serializing_if = "is_text_field")]
+    pub field: String,
+}
+
+/// One actor mention, spans in code points of the field it was found in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorAnnotation {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "is_text_field")]
+    pub field: String,
+}
+
+fn is_text_field(f: &str) -> bool {
+    f == "text"
+}

@@ -1,0 +1,101 @@
+//! Readiness: what `/readyz` answers, gathered from the consumer, the producer and the loop.
+//!
+//! Ready means the service is doing its job: connected to a broker, holding partitions, and not
+//! stuck re-sending records the broker refuses. Each input is a flag set from the thread that
+//! knows it (librdkafka callbacks, the delivery thread), so reading it is lock-free.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+
+/// Shared readiness flags.
+#[derive(Debug, Default)]
+pub struct Health {
+    started: AtomicBool,
+    stopping: AtomicBool,
+    brokers_down: AtomicBool,
+    assigned: AtomicUsize,
+    /// Sends waiting to be retried after a failed delivery.
+    retrying: AtomicI64,
+}
+
+impl Health {
+    pub fn new() -> Health {
+        Health::default()
+    }
+
+    pub fn set_started(&self) {
+        self.started.store(true, Ordering::Release);
+    }
+
+    pub fn set_stopping(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    pub fn set_brokers_down(&self, down: bool) {
+        self.brokers_down.store(down, Ordering::Release);
+    }
+
+    pub fn set_assigned(&self, partitions: usize) {
+        self.assigned.store(partitions, Ordering::Release);
+    }
+
+    pub fn retry_started(&self) {
+        self.retrying.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn retry_finished(&self) {
+        self.retrying.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Sends waiting for a retry; while any are, fetching stays paused.
+    pub fn retrying(&self) -> bool {
+        self.retrying.load(Ordering::Acquire) > 0
+    }
+
+    pub fn assigned(&self) -> usize {
+        self.assigned.load(Ordering::Acquire)
+    }
+
+    /// `Ok(())` when ready, else why not (the `/readyz` body).
+    pub fn ready(&self) -> Result<(), &'static str> {
+        if !self.started.load(Ordering::Acquire) {
+            return Err("starting");
+        }
+        if self.stopping.load(Ordering::Acquire) {
+            return Err("shutting down");
+        }
+        if self.brokers_down.load(Ordering::Acquire) {
+            return Err("no broker reachable");
+        }
+        if self.retrying() {
+            return Err("re-sending records the broker did not acknowledge");
+        }
+        if self.assigned() == 0 {
+            return Err("no partitions assigned");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_needs_every_condition() {
+        let h = Health::new();
+        assert_eq!(h.ready(), Err("starting"));
+        h.set_started();
+        assert_eq!(h.ready(), Err("no partitions assigned"));
+        h.set_assigned(2);
+        assert_eq!(h.ready(), Ok(()));
+        h.set_brokers_down(true);
+        assert!(h.ready().is_err());
+        h.set_brokers_down(false);
+        h.retry_started();
+        assert!(h.ready().is_err());
+        h.retry_finished();
+        assert_eq!(h.ready(), Ok(()));
+        h.set_stopping();
+        assert_eq!(h.ready(), Err("shutting down"));
+    }
+}

@@ -1,0 +1,158 @@
+//! librdkafka client configuration and topic administration.
+//!
+//! Order of precedence, later wins: our defaults for the role, `kafka.common`, `kafka.consumer`
+//! or `kafka.producer`, then the few properties the service's guarantees depend on (a user
+//! setting `enable.auto.offset.store=true` would silently break at-least-once, so those are not
+//! overridable).
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::config::{ConfigError, Guarantee, KafkaConfig};
+
+/// `bootstrap.servers` plus `kafka.common`.
+pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &kafka.bootstrap_servers);
+    for (k, v) in &kafka.common {
+        c.set(k, v);
+    }
+    c
+}
+
+/// A consumer in `group_id` whose offsets are stored by the service only when a message's
+/// records are acknowledged, and committed every `commit_interval_ms`. For exactly-once the
+/// offsets go through the transaction instead, and only committed input is read.
+pub fn consumer_config(
+    kafka: &KafkaConfig,
+    group_id: &str,
+    guarantee: Guarantee,
+    commit_interval_ms: u64,
+) -> ClientConfig {
+    let mut c = base_config(kafka);
+    c.set("auto.offset.reset", "earliest");
+    for (k, v) in &kafka.consumer {
+        c.set(k, v);
+    }
+    c.set("group.id", group_id);
+    c.set("enable.auto.offset.store", "false");
+    match guarantee {
+        Guarantee::AtLeastOnce => {
+            c.set("enable.auto.commit", "true");
+            c.set("auto.commit.interval.ms", commit_interval_ms.to_string());
+        }
+        Guarantee::ExactlyOnce => {
+            c.set("enable.auto.commit", "false");
+            c.set("isolation.level", "read_committed");
+        }
+    }
+    c
+}
+
+/// A producer; transactional when `transactional_id` is given.
+pub fn producer_config(kafka: &KafkaConfig, transactional_id: Option<&str>) -> ClientConfig {
+    let mut c = base_config(kafka);
+    for (k, v) in &kafka.producer {
+        c.set(k, v);
+    }
+    if let Some(id) = transactional_id {
+        c.set("transactional.id", id);
+        c.set("enable.idempotence", "true");
+    }
+    c
+}
+
+/// A plain consumer outside any group that commits nothing: for reading a topic from the start
+/// (the embedded demo's printer, tests, the bench).
+pub fn reader_config(kafka: &KafkaConfig, isolation_read_committed: bool) -> ClientConfig {
+    let mut c = base_config(kafka);
+    c.set("group.id", format!("timeline-reader-{}", std::process::id()));
+    c.set("enable.auto.commit", "false");
+    c.set("enable.auto.offset.store", "false");
+    c.set("auto.offset.reset", "earliest");
+    if isolation_read_committed {
+        c.set("isolation.level", "read_committed");
+    }
+    c
+}
+
+/// Refuses a configuration librdkafka would refuse, naming our config section and the property
+/// (`kafka.consumer: No such configuration property: "fetch.max.byts"`).
+pub fn check(config: &ClientConfig, section: &str) -> Result<(), ConfigError> {
+    config
+        .create_native_config()
+        .map(|_| ())
+        .map_err(|e| ConfigError::field(section, describe_config_error(&e)))
+}
+
+fn describe_config_error(e: &KafkaError) -> String {
+    match e {
+        KafkaError::ClientConfig(_, desc, key, value) => {
+            format!("librdkafka refused `{key}` = {value:?}: {desc}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Creates the topics that do not exist yet, with `partitions` partitions and replication 1.
+/// Existing topics are left as they are.
+pub async fn ensure_topics(
+    kafka: &KafkaConfig,
+    topics: &[&str],
+    partitions: i32,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let admin: AdminClient<DefaultClientContext> = base_config(kafka).create()?;
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(timeout)).request_timeout(Some(timeout));
+    for result in admin.create_topics(new.iter(), &opts).await? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
+                    tracing::error!(%topic, ?code, "could not create topic");
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guarantees_override_pass_through() {
+        let mut k = KafkaConfig::default();
+        k.consumer
+            .insert("enable.auto.offset.store".into(), "true".into());
+        k.consumer.insert("fetch.min.bytes".into(), "10".into());
+        k.common.insert("security.protocol".into(), "ssl".into());
+        let c = consumer_config(&k, "g", Guarantee::AtLeastOnce, 250);
+        assert_eq!(c.get("enable.auto.offset.store"), Some("false"));
+        assert_eq!(c.get("fetch.min.bytes"), Some("10"));
+        assert_eq!(c.get("security.protocol"), Some("ssl"));
+        assert_eq!(c.get("auto.commit.interval.ms"), Some("250"));
+        let c = consumer_config(&k, "g", Guarantee::ExactlyOnce, 250);
+        assert_eq!(c.get("isolation.level"), Some("read_committed"));
+        assert_eq!(c.get("enable.auto.commit"), Some("false"));
+    }
+
+    #[test]
+    fn unknown_property_is_refused_by_name() {
+        let mut k = KafkaConfig::default();
+        k.producer.insert("linger.msec".into(), "5".into());
+        let e = check(&producer_config(&k, None), "kafka.producer").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("kafka.producer") && s.contains("linger.msec"), "{s}");
+    }
+}
