@@ -1,1 +1,46 @@
-fn main(){}
+//! Extraction throughput on the newswire corpus (`../shared/corpus/newswire-2452.jsonl`).
+//!
+//! `cargo bench --bench extract` reports bytes of article text per second on one core
+//! (criterion's throughput line). The whole-corpus figure on every core, and peak memory, come
+//! from `timeline extract` (see README: Benchmarks).
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use timeline::article::{self, Article, Limits};
+use timeline::extract::Extractor;
+
+fn corpus(max: usize) -> Vec<Article> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/newswire-2452.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .take(max)
+        .filter_map(|l| article::decode(l.as_bytes(), &Limits::default()).ok())
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let articles = corpus(400);
+    if articles.is_empty() {
+        eprintln!("corpus not found; nothing to measure");
+        return;
+    }
+    let extractor = Extractor::builtin().expect("extractor builds");
+    let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
+    let mut group = c.benchmark_group("extract");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.bench_function("newswire-400-articles-one-core", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for a in &articles {
+                n += extractor.extract(a, None).records.len();
+            }
+            n
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -390,7 +390,10 @@ mod tests {
     fn rejections_name_the_field() {
         assert_eq!(dec("").unwrap_err().kind(), "empty");
         assert_eq!(dec("{").unwrap_err().kind(), "not_json");
-        assert_eq!(dec("[1]").unwrap_err(), ArticleError::NotObject { found: "array" });
+        assert_eq!(
+            dec("[1]").unwrap_err(),
+            ArticleError::NotObject { found: "array" }
+        );
         assert_eq!(
             dec(r#"{"text":"x"}"#).unwrap_err(),
             ArticleError::Missing { field: "id" }
@@ -399,23 +402,37 @@ mod tests {
             dec(r#"{"id":"a"}"#).unwrap_err(),
             ArticleError::Missing { field: "text" }
         );
-        assert_eq!(dec(r#"{"id":"a","text":5}"#).unwrap_err().kind(), "wrong_type");
-        assert_eq!(dec(r#"{"id":"a","text":"  "}"#).unwrap_err().kind(), "empty_field");
+        assert_eq!(
+            dec(r#"{"id":"a","text":5}"#).unwrap_err().kind(),
+            "wrong_type"
+        );
+        assert_eq!(
+            dec(r#"{"id":"a","text":"  "}"#).unwrap_err().kind(),
+            "empty_field"
+        );
         assert_eq!(
             dec(r#"{"id":"a","text":"x","published_at":"yesterday"}"#)
                 .unwrap_err()
                 .kind(),
             "bad_timestamp"
         );
-        assert_eq!(decode(b"\xff\xfe", &Limits::default()).unwrap_err().kind(), "not_utf8");
+        assert_eq!(
+            decode(b"\xff\xfe", &Limits::default()).unwrap_err().kind(),
+            "not_utf8"
+        );
         let limits = Limits {
             max_text_bytes: 10,
             max_id_bytes: 4,
         };
         let long = format!(r#"{{"id":"a","text":"{}"}}"#, "x".repeat(11));
-        assert_eq!(decode(long.as_bytes(), &limits).unwrap_err().kind(), "field_too_long");
         assert_eq!(
-            decode(br#"{"id":"abcde","text":"x"}"#, &limits).unwrap_err().kind(),
+            decode(long.as_bytes(), &limits).unwrap_err().kind(),
+            "field_too_long"
+        );
+        assert_eq!(
+            decode(br#"{"id":"abcde","text":"x"}"#, &limits)
+                .unwrap_err()
+                .kind(),
             "field_too_long"
         );
     }

@@ -44,6 +44,9 @@ pub struct Config {
     /// The in-process broker of `timeline run --embedded`.
     #[serde(default)]
     pub embedded: EmbeddedConfig,
+    /// The backfill command (`timeline replay`).
+    #[serde(default)]
+    pub replay: ReplayConfig,
 }
 
 /// Kafka connection settings.
@@ -215,6 +218,36 @@ impl Default for EmbeddedConfig {
     }
 }
 
+/// The backfill command (`timeline replay`). Its topics, extraction pool and in-flight bounds
+/// are those of `[stream]`; these are the settings only a replay has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReplayConfig {
+    /// Directory of the checkpoint files, one `<name>.json` per replay name.
+    pub checkpoint_dir: std::path::PathBuf,
+    /// How often the checkpoint file is rewritten while a replay runs.
+    pub checkpoint_interval_ms: u64,
+    /// Use the broker's offsets-for-times answer as the start of a `--from` window (checked,
+    /// with a fall back to scanning); false always scans from the oldest message.
+    pub use_time_index: bool,
+    /// Longest wait for the broker while planning (watermarks, offsets-for-times, probes).
+    pub plan_timeout_ms: u64,
+    /// Without a terminal, progress is logged this often.
+    pub progress_log_interval_ms: u64,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            checkpoint_dir: "replay-checkpoints".into(),
+            checkpoint_interval_ms: 1000,
+            use_time_index: true,
+            plan_timeout_ms: 10_000,
+            progress_log_interval_ms: 10_000,
+        }
+    }
+}
+
 /// Logging settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -229,7 +262,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             format: LogFormat::Human,
-            level: "info".into(),
+            level: "info,tansu_broker=warn,tansu_storage=warn,tansu_service=warn,tansu_sans_io=warn,tansu_schema=warn,tansu_auth=warn".into(),
         }
     }
 }
@@ -268,31 +301,55 @@ impl Config {
     pub fn validate_stream(&self) -> Result<(), ConfigError> {
         let s = &self.stream;
         if self.kafka.bootstrap_servers.trim().is_empty() {
-            return Err(ConfigError::field("kafka.bootstrap_servers", "is empty; give host:port"));
+            return Err(ConfigError::field(
+                "kafka.bootstrap_servers",
+                "is empty; give host:port",
+            ));
         }
         if s.input_topics.is_empty() || s.input_topics.iter().any(|t| t.trim().is_empty()) {
-            return Err(ConfigError::field("stream.input_topics", "needs at least one non-empty topic name"));
+            return Err(ConfigError::field(
+                "stream.input_topics",
+                "needs at least one non-empty topic name",
+            ));
         }
-        for (path, topic) in [("stream.output_topic", &s.output_topic), ("dead_letter.topic", &self.dead_letter.topic)] {
+        for (path, topic) in [
+            ("stream.output_topic", &s.output_topic),
+            ("dead_letter.topic", &self.dead_letter.topic),
+        ] {
             if topic.trim().is_empty() {
                 return Err(ConfigError::field(path, "is empty; give a topic name"));
             }
             if s.input_topics.contains(topic) {
-                return Err(ConfigError::field(path, format!("`{topic}` is also an input topic; that would loop forever")));
+                return Err(ConfigError::field(
+                    path,
+                    format!("`{topic}` is also an input topic; that would loop forever"),
+                ));
             }
         }
         if s.output_topic == self.dead_letter.topic {
-            return Err(ConfigError::field("dead_letter.topic", "is the output topic; give it a topic of its own"));
+            return Err(ConfigError::field(
+                "dead_letter.topic",
+                "is the output topic; give it a topic of its own",
+            ));
         }
         if s.group_id.trim().is_empty() {
-            return Err(ConfigError::field("stream.group_id", "is empty; give a consumer group name"));
+            return Err(ConfigError::field(
+                "stream.group_id",
+                "is empty; give a consumer group name",
+            ));
         }
         let positive: [(&str, u64); 6] = [
-            ("stream.max_in_flight_messages", s.max_in_flight_messages as u64),
+            (
+                "stream.max_in_flight_messages",
+                s.max_in_flight_messages as u64,
+            ),
             ("stream.max_in_flight_bytes", s.max_in_flight_bytes as u64),
             ("stream.commit_interval_ms", s.commit_interval_ms),
             ("stream.retry_backoff_ms", s.retry_backoff_ms),
-            ("stream.transaction_max_messages", s.transaction_max_messages as u64),
+            (
+                "stream.transaction_max_messages",
+                s.transaction_max_messages as u64,
+            ),
             ("stream.transaction_interval_ms", s.transaction_interval_ms),
         ];
         for (path, v) in positive {
@@ -301,16 +358,31 @@ impl Config {
             }
         }
         if s.retry_backoff_max_ms < s.retry_backoff_ms {
-            return Err(ConfigError::field("stream.retry_backoff_max_ms", "must be at least `stream.retry_backoff_ms`"));
+            return Err(ConfigError::field(
+                "stream.retry_backoff_max_ms",
+                "must be at least `stream.retry_backoff_ms`",
+            ));
         }
         if s.create_topics_partitions < 0 {
-            return Err(ConfigError::field("stream.create_topics_partitions", "must be 0 (do not create) or more"));
+            return Err(ConfigError::field(
+                "stream.create_topics_partitions",
+                "must be 0 (do not create) or more",
+            ));
         }
         if self.embedded.partitions < 1 {
-            return Err(ConfigError::field("embedded.partitions", "must be at least 1"));
+            return Err(ConfigError::field(
+                "embedded.partitions",
+                "must be at least 1",
+            ));
         }
         if self.http.enabled && self.http.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(ConfigError::field("http.listen", format!("`{}` is not host:port (e.g. 0.0.0.0:9464)", self.http.listen)));
+            return Err(ConfigError::field(
+                "http.listen",
+                format!(
+                    "`{}` is not host:port (e.g. 0.0.0.0:9464)",
+                    self.http.listen
+                ),
+            ));
         }
         Ok(())
     }
@@ -354,7 +426,11 @@ mod properties {
 
     fn flatten(prefix: &str, table: BTreeMap<String, Value>, out: &mut BTreeMap<String, String>) {
         for (k, v) in table {
-            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+            let key = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
             match v {
                 Value::String(s) => {
                     out.insert(key, s);
@@ -409,5 +485,70 @@ mod tests {
             .merge(Toml::string("[extract]\nmax_text_bytes = \"big\"\n"));
         let e = f.extract::<Config>().unwrap_err();
         assert!(describe(e).contains("extract.max_text_bytes"));
+    }
+
+    #[test]
+    fn stream_defaults_match_the_documented_file() {
+        let c = Config::load(None).unwrap();
+        assert_eq!(c.stream, StreamConfig::default());
+        assert_eq!(c.dead_letter, DeadLetterConfig::default());
+        assert_eq!(c.http, HttpConfig::default());
+        assert_eq!(c.embedded, EmbeddedConfig::default());
+        assert_eq!(
+            c.kafka.bootstrap_servers,
+            KafkaConfig::default().bootstrap_servers
+        );
+        assert_eq!(
+            c.kafka
+                .consumer
+                .get("auto.offset.reset")
+                .map(String::as_str),
+            Some("earliest")
+        );
+        c.validate_stream().unwrap();
+    }
+
+    #[test]
+    fn pass_through_properties_flatten_nested_and_typed_values() {
+        let f = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(
+            "[kafka.common]\n\"security.protocol\" = \"SASL_SSL\"\nsasl = { username = \"u\" }\n[kafka.producer]\n\"batch.size\" = 16384\n\"enable.idempotence\" = true\n",
+        ));
+        let c: Config = f.extract().unwrap();
+        assert_eq!(c.kafka.common["security.protocol"], "SASL_SSL");
+        assert_eq!(c.kafka.common["sasl.username"], "u");
+        assert_eq!(c.kafka.producer["batch.size"], "16384");
+        assert_eq!(c.kafka.producer["enable.idempotence"], "true");
+    }
+
+    #[test]
+    fn invalid_stream_settings_name_the_field() {
+        let mut c = Config::load(None).unwrap();
+        c.stream.output_topic = "articles".into();
+        assert!(
+            c.validate_stream()
+                .unwrap_err()
+                .to_string()
+                .contains("stream.output_topic")
+        );
+        let mut c = Config::load(None).unwrap();
+        c.stream.max_in_flight_messages = 0;
+        assert!(
+            c.validate_stream()
+                .unwrap_err()
+                .to_string()
+                .contains("stream.max_in_flight_messages")
+        );
+        let mut c = Config::load(None).unwrap();
+        c.http.listen = "nowhere".into();
+        assert!(
+            c.validate_stream()
+                .unwrap_err()
+                .to_string()
+                .contains("http.listen")
+        );
+        let f = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[stream]\nprocessing_guarantee = \"twice\"\n"));
+        let e = f.extract::<Config>().unwrap_err();
+        assert!(describe(e).contains("stream.processing_guarantee"));
     }
 }

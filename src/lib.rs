@@ -17,6 +17,8 @@ pub mod article;
 pub mod eval;
 pub mod extract;
 pub mod record;
+pub mod replay;
+pub mod stream;
 
 /// The extractor version written into every record and Kafka header.
 ///

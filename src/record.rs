@@ -26,6 +26,9 @@ pub struct Record {
     pub actors: Vec<ActorRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationRef>,
+    /// Who reports the event ("Hamas stated that ..."), and when they said it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
     /// The sentence the event was found in.
     pub sentence: String,
     /// `[start, end)` of the trigger's sentence in Unicode code points of the article `text`
@@ -117,6 +120,20 @@ pub struct ActorRef {
     /// Agent sector for collective actors ("Israeli forces" -> `military`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
+}
+
+/// Who says the event happened: the speaker of "X said/stated/announced ..." or
+/// "according to X". PLOVER codes the event, not the statement; this keeps the statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The speaker, as an actor (role `other`); absent for "officials said" with no name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<ActorRef>,
+    /// The attribution words as written ("announced", "according to").
+    pub cue: String,
+    /// When the statement was made (TIMEX3 value), if the sentence says ("announced on Tuesday").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// Where it happened.

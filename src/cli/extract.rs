@@ -60,7 +60,12 @@ struct Summary {
 }
 
 enum Outcome {
-    Output { bytes: Vec<u8>, records: usize, text_bytes: usize, skipped: bool },
+    Output {
+        bytes: Vec<u8>,
+        records: usize,
+        text_bytes: usize,
+        skipped: bool,
+    },
     Rejected(String),
     Blank,
 }

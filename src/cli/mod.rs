@@ -9,6 +9,8 @@ use timeline::config::{Config, LogFormat};
 
 mod extract;
 mod logging;
+mod replay;
+mod run;
 
 /// Extract dated events and their actors from news articles.
 #[derive(Debug, Parser)]
@@ -28,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Extract timeline records from JSON-lines files or stdin.
     Extract(extract::Args),
+    /// Run the stream service: articles from Kafka in, timeline records out.
+    Run(run::Args),
+    /// Replay a window of a topic (or a JSON-lines file) through the extractor.
+    Replay(replay::Args),
 }
 
 /// Loads the configuration, sets up logging and runs the subcommand.
@@ -39,5 +45,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     logging::init(&config.log);
     match cli.command {
         Command::Extract(args) => extract::main(args, &config),
+        Command::Run(args) => run::main(args, &config),
+        Command::Replay(args) => replay::main(args, &config),
     }
 }

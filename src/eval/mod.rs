@@ -1,1 +1,4 @@
 //! Evaluation of the extraction core against gold data.
+
+pub mod conll;
+pub mod timeml;

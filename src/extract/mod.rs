@@ -72,10 +72,11 @@ impl Extractor {
     pub fn new(config: &ExtractConfig) -> Result<Extractor, ExtractError> {
         let mut dictionaries = Vec::with_capacity(config.actor_dictionaries.len());
         for path in &config.actor_dictionaries {
-            let text = std::fs::read_to_string(path).map_err(|source| ExtractError::Dictionary {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ExtractError::Dictionary {
+                    path: path.display().to_string(),
+                    source,
+                })?;
             dictionaries.push((path.display().to_string(), text));
         }
         Extractor::with_dictionaries(config, &dictionaries)
@@ -93,7 +94,11 @@ impl Extractor {
 
     /// Extracts one article. `fallback_reference` is used when the article has no
     /// `published_at` (the `--reference-time` flag, or the Kafka message timestamp).
-    pub fn extract(&self, article: &Article, fallback_reference: Option<ReferenceTime>) -> Extraction {
+    pub fn extract(
+        &self,
+        article: &Article,
+        fallback_reference: Option<ReferenceTime>,
+    ) -> Extraction {
         self.pipeline.run(article, fallback_reference)
     }
 }

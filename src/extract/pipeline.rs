@@ -1,35 +1,626 @@
-//! The pipeline that runs the stages over one article (being wired as stages land).
+//! The pipeline that runs every stage over one article and builds the records.
+//!
+//! Order: clean (HTML, NFC) -> segment (boilerplate, stories, sentences, tokens) -> time
+//! expressions -> actors -> triggers -> roles, modality and date per trigger -> records.
+//! The title and the body go through the same steps; records say which `field` they came from.
 
+use chrono::{FixedOffset, Offset, Utc};
+
+use super::actors::gazetteer::Gazetteer;
+use super::actors::ner::NerTagger;
+use super::actors::resolve::{self, Resolved};
+use super::events::attribution::{Attributions, Cue, SpeakerSide};
+use super::events::lexicon::{TriggerLexicon, TriggerMatch, TriggerPos};
+use super::events::{modality, roles};
+use super::text::markup;
+use super::text::offsets::CodePoints;
+use super::text::segment::{Segmented, Segmenter};
+use super::time::{self as timex, TimeTagger, Timex, TimexKind};
 use super::{ExtractConfig, ExtractError, Extraction};
-use crate::article::{Article, ReferenceTime};
-use crate::record::Annotations;
+use crate::article::{Article, ReferenceTime, is_english};
+use crate::record::{
+    ActorAnnotation, ActorRef, Annotations, ArticleRef, Attribution, DateInfo, EventInfo,
+    ExtractorInfo, LocationRef, Record, TimeAnnotation,
+};
+use crate::{EXTRACTOR_VERSION, RECORD_SCHEMA};
 
 pub(crate) struct Pipeline {
     config: ExtractConfig,
+    segmenter: Segmenter,
+    time: TimeTagger,
+    ner: NerTagger,
+    gazetteer: Gazetteer,
+    lexicon: TriggerLexicon,
+    attributions: Attributions,
+}
+
+fn tables<E: std::fmt::Display>(component: &'static str) -> impl FnOnce(E) -> ExtractError {
+    move |e| ExtractError::Tables {
+        component,
+        message: e.to_string(),
+    }
 }
 
 impl Pipeline {
     pub(crate) fn new(
         config: &ExtractConfig,
-        _dictionaries: &[(String, String)],
+        dictionaries: &[(String, String)],
     ) -> Result<Pipeline, ExtractError> {
         Ok(Pipeline {
             config: config.clone(),
+            segmenter: Segmenter::builtin().map_err(tables("boilerplate rules"))?,
+            time: TimeTagger::builtin().map_err(tables("time rules"))?,
+            ner: NerTagger::builtin().map_err(tables("actor tagger model"))?,
+            gazetteer: Gazetteer::builtin_with(dictionaries).map_err(tables("actor gazetteer"))?,
+            lexicon: TriggerLexicon::builtin().map_err(tables("event trigger lexicon"))?,
+            attributions: Attributions::builtin().map_err(tables("attribution cues"))?,
         })
     }
 
-    pub(crate) fn run(&self, article: &Article, _fallback: Option<ReferenceTime>) -> Extraction {
-        let _ = &self.config;
-        Extraction {
-            records: Vec::new(),
+    pub(crate) fn run(&self, article: &Article, fallback: Option<ReferenceTime>) -> Extraction {
+        let mut annotations = Annotations {
+            article_id: article.id.clone(),
             skipped: None,
-            annotations: Annotations {
-                article_id: article.id.clone(),
-                skipped: None,
-                times: Vec::new(),
-                actors: Vec::new(),
-                events: Vec::new(),
+            times: Vec::new(),
+            actors: Vec::new(),
+            events: Vec::new(),
+        };
+        if self.config.skip_non_english
+            && let Some(lang) = &article.language
+            && !is_english(lang)
+        {
+            let reason = format!("language {lang:?} is not English; only English is extracted");
+            annotations.skipped = Some(reason.clone());
+            return Extraction {
+                records: Vec::new(),
+                skipped: Some(reason),
+                annotations,
+            };
+        }
+        let reference = article.published_at.or(fallback);
+        let article_ref = ArticleRef {
+            id: article.id.clone(),
+            url: article.url.clone(),
+            source: article.source.clone(),
+            published_at: reference.map(|r| r.to_string_lossless()),
+            title: article.title.clone(),
+        };
+        let mut records = Vec::new();
+        if let Some(title) = &article.title {
+            self.run_field(
+                "title",
+                title,
+                article,
+                &article_ref,
+                reference,
+                &mut records,
+                &mut annotations,
+            );
+        }
+        self.run_field(
+            "text",
+            &article.text,
+            article,
+            &article_ref,
+            reference,
+            &mut records,
+            &mut annotations,
+        );
+        records.retain(|r| r.confidence >= self.config.min_confidence);
+        annotations.events = records.clone();
+        Extraction {
+            records,
+            skipped: None,
+            annotations,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_field(
+        &self,
+        field: &'static str,
+        original: &str,
+        article: &Article,
+        article_ref: &ArticleRef,
+        reference: Option<ReferenceTime>,
+        records: &mut Vec<Record>,
+        ann: &mut Annotations,
+    ) {
+        let cleaned = markup::clean(original);
+        let text = cleaned.text.as_str();
+        let seg = self.segmenter.segment(text);
+        let cps = CodePoints::new(original);
+        let to_cp = |b: usize| cps.at(cleaned.map.to_original(b));
+
+        let times: Vec<Timex> = self
+            .time
+            .tag(text, reference.as_ref())
+            .into_iter()
+            .filter(|t| !seg.is_excluded(t.start, t.end))
+            .collect();
+        let day = reference.map(|r| r.instant.date_naive());
+        let resolved = resolve::resolve(text, &seg, &self.ner, &self.gazetteer, day);
+
+        for t in &times {
+            ann.times.push(TimeAnnotation {
+                start: to_cp(t.start),
+                end: to_cp(t.end),
+                text: text[t.start..t.end].to_string(),
+                kind: t.kind.as_str().to_string(),
+                value: t.value.clone(),
+                modifier: t.modifier.clone(),
+                field: field.to_string(),
+            });
+        }
+        for m in &resolved.mentions {
+            let a = &resolved.actors[m.actor];
+            ann.actors.push(ActorAnnotation {
+                start: to_cp(m.start),
+                end: to_cp(m.end),
+                text: text[m.start..m.end].to_string(),
+                kind: a.kind.as_str().to_string(),
+                name: a.name.clone(),
+                country: a.country.clone(),
+                title: a.title.clone(),
+                field: field.to_string(),
+            });
+        }
+
+        let offset = reference
+            .map(|r| *r.instant.offset())
+            .unwrap_or_else(|| Utc.fix());
+        let ctx = FieldContext {
+            field,
+            text,
+            seg: &seg,
+            times: &times,
+            resolved: &resolved,
+            reference,
+            offset,
+            article,
+            article_ref,
+        };
+        let mut words: Vec<&str> = Vec::with_capacity(64);
+        for (si, sentence) in seg.sentences.iter().enumerate() {
+            if seg.is_excluded(sentence.range.start, sentence.range.end)
+                && seg
+                    .excluded
+                    .iter()
+                    .any(|r| r.start <= sentence.range.start && r.end >= sentence.range.end)
+            {
+                continue;
+            }
+            // Sub-headings in a body repeat what the paragraphs tell; the title is its own field.
+            if sentence.headline && field == "text" {
+                continue;
+            }
+            words.clear();
+            words.extend(
+                seg.tokens[sentence.tokens.clone()]
+                    .iter()
+                    .map(|t| t.text(text)),
+            );
+            let mentions: Vec<&resolve::Mention> = resolved
+                .mentions
+                .iter()
+                .filter(|m| m.sentence == si)
+                .collect();
+            let toks = &seg.tokens[sentence.tokens.clone()];
+            let base = sentence.tokens.start;
+            let cue = self.attributions.find(&words);
+            let speaker = cue.and_then(|c| speaker_of(&words, base, &c, &mentions, &resolved));
+            let mut coded: Vec<(TriggerMatch, roles::Roles)> = Vec::new();
+            for trigger in self.lexicon.find(&words) {
+                if cue.is_some_and(|c| trigger.start < c.end && c.start < trigger.end) {
+                    continue; // the statement itself is not an event
+                }
+                if trigger.pos == TriggerPos::Noun
+                    && !noun_has_argument(&words, base, &trigger, &mentions, &resolved)
+                {
+                    continue; // "the ceasefire window": a topic, not an event
+                }
+                let mut roles = roles::assign(&words, base, &trigger, &mentions, &resolved);
+                // "met X in Cairo to discuss ...", "voiced concern ..., calling on ...": a purpose
+                // or participle clause shares the doer of the main verb.
+                if trigger.start > 0
+                    && (words[trigger.start - 1].eq_ignore_ascii_case("to")
+                        || (words[trigger.start - 1] == "," && words[trigger.start].ends_with("ing")))
+                    && let Some((_, main)) = coded.iter().rev().find(|(t, r)| {
+                        t.pos == TriggerPos::Verb && t.end < trigger.start && !r.sources.is_empty()
+                    })
+                {
+                    roles.sources = main.sources.clone();
+                    roles.targets.retain(|t| !roles.sources.contains(t));
+                    if roles.location.is_none() {
+                        roles.location = main.location;
+                    }
+                }
+                if roles.sources.is_empty() && roles.targets.is_empty() && roles.location.is_none()
+                {
+                    continue; // an event nobody did anywhere: not worth a record
+                }
+                // The same event told twice in one sentence ("held talks ... the talks").
+                if coded.iter().any(|(t, r)| {
+                    t.event_type == trigger.event_type
+                        && r.sources == roles.sources
+                        && r.targets == roles.targets
+                }) {
+                    continue;
+                }
+                coded.push((trigger, roles));
+            }
+            for (trigger, roles) in &coded {
+                let modality = modality::modality(&words, trigger);
+                let trig_start = toks[trigger.start].start;
+                let trig_end = toks[trigger.end - 1].end;
+                let date = ctx.date_for(si, trig_start);
+                let mut record = ctx.record(
+                    si,
+                    trigger,
+                    roles,
+                    modality.as_str(),
+                    date,
+                    trig_start,
+                    trig_end,
+                    &to_cp,
+                );
+                if let Some(c) = cue {
+                    record.attribution = Some(ctx.attribution(&c, speaker, toks));
+                }
+                records.push(record);
+            }
+        }
+    }
+}
+
+/// Everything the record builder needs about one field of one article.
+struct FieldContext<'a> {
+    field: &'static str,
+    text: &'a str,
+    seg: &'a Segmented,
+    times: &'a [Timex],
+    resolved: &'a Resolved,
+    reference: Option<ReferenceTime>,
+    offset: FixedOffset,
+    article: &'a Article,
+    article_ref: &'a ArticleRef,
+}
+
+/// Is this time expression a usable event date?
+fn is_event_date(t: &Timex) -> bool {
+    matches!(t.kind, TimexKind::Date | TimexKind::Time)
+        && !t.value.ends_with("_REF")
+        && t.value
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_digit())
+}
+
+impl FieldContext<'_> {
+    /// The date of an event at byte `at` in sentence `si`: the nearest date in the sentence,
+    /// else the story's last date before it, else the publication date.
+    fn date_for(&self, si: usize, at: usize) -> DateInfo {
+        let sentence = &self.seg.sentences[si];
+        let in_sentence = self
+            .times
+            .iter()
+            .filter(|t| t.start >= sentence.range.start && t.end <= sentence.range.end)
+            .filter(|t| is_event_date(t))
+            .min_by_key(|t| {
+                if t.start >= at {
+                    t.start - at
+                } else {
+                    // Dates before the trigger are a little further than those after it
+                    // ("met on Tuesday" vs "Tuesday's meeting" both work; after wins ties).
+                    (at - t.end) + 2
+                }
+            });
+        if let Some(t) = in_sentence {
+            let basis = if t.relative { "relative" } else { "explicit" };
+            return self.date_info(t, basis);
+        }
+        // The story's last date, from earlier sentences of the same story.
+        let story = sentence.story;
+        let story_start = self
+            .seg
+            .sentences
+            .iter()
+            .find(|s| s.story == story)
+            .map(|s| s.range.start)
+            .unwrap_or(0);
+        if let Some(t) = self
+            .times
+            .iter()
+            .filter(|t| t.start >= story_start && t.end <= sentence.range.start)
+            .filter(|t| is_event_date(t) && t.resolved)
+            .filter(|t| {
+                // Only dates of real sentences (not boilerplate or headings).
+                self.seg
+                    .sentences
+                    .iter()
+                    .any(|s| !s.headline && s.range.start <= t.start && t.end <= s.range.end)
+            })
+            .next_back()
+        {
+            return self.date_info(t, "inherited");
+        }
+        match self.reference {
+            Some(r) => {
+                let day = r.instant.date_naive();
+                let value = day.format("%Y-%m-%d").to_string();
+                let b = timex::bounds(&value, *r.instant.offset());
+                DateInfo {
+                    value,
+                    start: b.as_ref().map(|b| b.start.to_rfc3339()),
+                    end: b.as_ref().map(|b| b.end.to_rfc3339()),
+                    granularity: b.map(|b| b.granularity.as_str().to_string()),
+                    text: None,
+                    basis: "publication".into(),
+                    resolved: true,
+                }
+            }
+            None => DateInfo {
+                value: "XXXX-XX-XX".into(),
+                start: None,
+                end: None,
+                granularity: None,
+                text: None,
+                basis: "publication".into(),
+                resolved: false,
             },
         }
     }
+
+    fn date_info(&self, t: &Timex, basis: &str) -> DateInfo {
+        let b = timex::bounds(&t.value, self.offset);
+        DateInfo {
+            value: t.value.clone(),
+            start: b.as_ref().map(|b| b.start.to_rfc3339()),
+            end: b.as_ref().map(|b| b.end.to_rfc3339()),
+            granularity: b.map(|b| b.granularity.as_str().to_string()),
+            text: Some(self.text[t.start..t.end].to_string()),
+            basis: basis.into(),
+            resolved: t.resolved,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        si: usize,
+        trigger: &super::events::lexicon::TriggerMatch,
+        roles: &roles::Roles,
+        modality: &str,
+        date: DateInfo,
+        trig_start: usize,
+        trig_end: usize,
+        to_cp: &dyn Fn(usize) -> usize,
+    ) -> Record {
+        let sentence = &self.seg.sentences[si];
+        let actor_ref = |id: usize, role: &str| {
+            let a = &self.resolved.actors[id];
+            ActorRef {
+                name: a.name.clone(),
+                kind: a.kind.as_str().to_string(),
+                role: role.to_string(),
+                country: a.country.clone(),
+                title: a.title.clone(),
+                sector: a.sector.clone(),
+            }
+        };
+        let mut actors: Vec<ActorRef> = roles
+            .sources
+            .iter()
+            .map(|&a| actor_ref(a, "source"))
+            .collect();
+        actors.extend(roles.targets.iter().map(|&a| actor_ref(a, "target")));
+        let location = roles.location.map(|id| {
+            let a = &self.resolved.actors[id];
+            LocationRef {
+                name: a.name.clone(),
+                country: a.country.clone(),
+                kind: match a.kind {
+                    resolve::ActorKind::Country => "country".into(),
+                    _ => "place".into(),
+                },
+            }
+        });
+        let event_type = trigger.event_type.as_str();
+        let span = [to_cp(sentence.range.start), to_cp(sentence.range.end)];
+        let id = hash_hex(&[
+            self.article.id.as_str(),
+            EXTRACTOR_VERSION,
+            self.field,
+            &to_cp(trig_start).to_string(),
+            event_type,
+        ]);
+        let mut sources: Vec<&str> = roles
+            .sources
+            .iter()
+            .map(|&a| self.resolved.actors[a].name.as_str())
+            .collect();
+        sources.sort_unstable();
+        let mut targets: Vec<&str> = roles
+            .targets
+            .iter()
+            .map(|&a| self.resolved.actors[a].name.as_str())
+            .collect();
+        targets.sort_unstable();
+        let day: String = date.value.chars().take(10).collect();
+        let fingerprint = hash_hex(&[event_type, &day, &sources.join(","), &targets.join(",")]);
+
+        let mut confidence = 0.3 + 0.2 * trigger.weight.clamp(0.0, 1.0);
+        if !roles.sources.is_empty() {
+            confidence += 0.2;
+        }
+        if !roles.targets.is_empty() {
+            confidence += 0.1;
+        }
+        if matches!(date.basis.as_str(), "explicit" | "relative") {
+            confidence += 0.15;
+        }
+        if roles.location.is_some() {
+            confidence += 0.05;
+        }
+        if sentence.headline {
+            confidence -= 0.1;
+        }
+        let confidence = (confidence.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+
+        Record {
+            schema: RECORD_SCHEMA.to_string(),
+            id,
+            fingerprint,
+            article: self.article_ref.clone(),
+            event: EventInfo {
+                event_type: event_type.to_string(),
+                mode: trigger.mode.as_ref().map(|m| m.to_string()),
+                trigger: self.text[trig_start..trig_end].to_string(),
+                modality: modality.to_string(),
+                cameo: trigger.cameo.clone(),
+            },
+            date,
+            actors,
+            location,
+            attribution: None,
+            sentence: self.text[sentence.range.clone()].to_string(),
+            span,
+            field: self.field.to_string(),
+            confidence,
+            extractor: ExtractorInfo {
+                version: EXTRACTOR_VERSION.to_string(),
+            },
+            meta: self.article.meta.clone(),
+        }
+    }
+}
+
+impl FieldContext<'_> {
+    /// The attribution of a sentence's events: the speaker and the statement's own date.
+    fn attribution(
+        &self,
+        cue: &Cue,
+        speaker: Option<usize>,
+        toks: &[super::text::tokens::Token],
+    ) -> Attribution {
+        let cue_start = toks[cue.start].start;
+        let cue_end = toks[cue.end - 1].end;
+        // "announced on Tuesday", "reported Tuesday": a date right after the cue.
+        let date = self
+            .times
+            .iter()
+            .filter(|t| is_event_date(t) && t.start >= cue_end)
+            .find(|t| {
+                let gap = &self.text[cue_end..t.start];
+                gap.len() <= 4 && gap.trim().chars().all(|c| c.is_alphabetic())
+            })
+            .map(|t| t.value.clone());
+        Attribution {
+            actor: speaker.map(|id| {
+                let a = &self.resolved.actors[id];
+                ActorRef {
+                    name: a.name.clone(),
+                    kind: a.kind.as_str().to_string(),
+                    role: "other".into(),
+                    country: a.country.clone(),
+                    title: a.title.clone(),
+                    sector: a.sector.clone(),
+                }
+            }),
+            cue: self.text[cue_start..cue_end].to_string(),
+            date,
+        }
+    }
+}
+
+/// The speaker of an attribution cue: the nearest actor before "said" (or after "said" in
+/// "said X", or after "according to").
+fn speaker_of(
+    words: &[&str],
+    base: usize,
+    cue: &Cue,
+    mentions: &[&resolve::Mention],
+    resolved: &Resolved,
+) -> Option<usize> {
+    let person_like = |m: &&&resolve::Mention| {
+        !m.locative && resolved.actors[m.actor].kind != resolve::ActorKind::Location
+    };
+    match cue.side {
+        SpeakerSide::After => mentions
+            .iter()
+            .filter(person_like)
+            .find(|m| m.tok_start >= base + cue.end && m.tok_start <= base + cue.end + 3)
+            .map(|m| m.actor),
+        SpeakerSide::Before => {
+            let before = mentions
+                .iter()
+                .filter(person_like)
+                .filter(|m| m.tok_end <= base + cue.start && m.tok_end + 4 >= base + cue.start)
+                .filter(|m| {
+                    // Nothing but modifiers between the speaker and the verb ("Hamas also said").
+                    words[m.tok_end - base..cue.start]
+                        .iter()
+                        .all(|w| !matches!(*w, "," | ";" | "—" | "that" | "and"))
+                })
+                .next_back();
+            before.map(|m| m.actor).or_else(|| {
+                mentions
+                    .iter()
+                    .filter(person_like)
+                    .find(|m| m.tok_start == base + cue.end)
+                    .map(|m| m.actor)
+            })
+        }
+    }
+}
+
+/// A noun trigger names an event only with a participant attached: a possessor or adjective
+/// ("Zelensky’s visit", "Israeli bombardments") or a prepositional argument ("attack on Kyiv",
+/// "talks with Hamas"). Without one it is a topic ("the ceasefire window").
+fn noun_has_argument(
+    words: &[&str],
+    base: usize,
+    trigger: &TriggerMatch,
+    mentions: &[&resolve::Mention],
+    resolved: &Resolved,
+) -> bool {
+    let start = base + trigger.start;
+    let end = base + trigger.end;
+    let participants: Vec<&&resolve::Mention> = mentions
+        .iter()
+        .filter(|m| !m.partial && resolved.actors[m.actor].kind != resolve::ActorKind::Location)
+        .collect();
+    let mentions = participants;
+    let before = mentions.iter().any(|m| {
+        m.tok_end == start
+            || (m.tok_end + 1 == start
+                && matches!(
+                    words.get(start - 1 - base),
+                    Some(&"’s" | &"'s" | &"’" | &"'")
+                ))
+    });
+    if before {
+        return true;
+    }
+    let window = &words[trigger.end..(trigger.end + 4).min(words.len())];
+    window.iter().enumerate().any(|(k, w)| {
+        matches!(
+            w.to_ascii_lowercase().as_str(),
+            "on" | "against" | "with" | "between" | "by" | "of" | "from" | "in" | "to" | "among"
+        ) && mentions
+            .iter()
+            .any(|m| m.tok_start > end + k && m.tok_start <= end + k + 4)
+    })
+}
+
+/// A short, stable hash of the parts (blake3, 128 bits, hex). Parts are length-prefixed so
+/// ("ab","c") and ("a","bc") differ.
+fn hash_hex(parts: &[&str]) -> String {
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    let hex = h.finalize().to_hex();
+    hex.as_str()[..32].to_string()
 }

@@ -86,16 +86,27 @@ impl StreamContext {
             }
         }
         let positions = self.tracker.revoke(tps);
-        if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost && !positions.is_empty()
-        {
+        if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost && !positions.is_empty() {
             let tpl = offsets_tpl(&positions);
+            if self.health.brokers_down() {
+                // No coordinator to answer a synchronous commit (it would wait forever):
+                // store the offsets for the commit librdkafka makes when it can.
+                if let Err(e) = consumer.store_offsets(&tpl) {
+                    debug!(error = %e, "storing offsets of revoked partitions");
+                }
+                return;
+            }
             match consumer.commit(&tpl, CommitMode::Sync) {
                 Ok(()) => debug!(partitions = positions.len(), "committed revoked partitions"),
-                Err(e) => warn!(error = %e, "commit on revocation failed; the new owner redoes the uncommitted messages"),
+                Err(e) => {
+                    warn!(error = %e, "commit on revocation failed; the new owner redoes the uncommitted messages")
+                }
             }
         }
         if lost {
-            warn!("partitions were lost (session timed out); their in-flight work will be redone by the new owner");
+            warn!(
+                "partitions were lost (session timed out); their in-flight work will be redone by the new owner"
+            );
         }
     }
 }

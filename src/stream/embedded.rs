@@ -15,13 +15,17 @@ use url::Url;
 /// Why the embedded broker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
-    #[error("embedded broker: storage URL {url:?} is invalid ({reason}); use memory:// or sqlite://path.db")]
+    #[error(
+        "embedded broker: storage URL {url:?} is invalid ({reason}); use memory:// or sqlite://path.db"
+    )]
     Storage { url: String, reason: String },
     #[error("embedded broker: no free port on 127.0.0.1: {0}")]
     Port(std::io::Error),
     #[error("embedded broker: cannot start ({0})")]
     Start(String),
-    #[error("embedded broker: not listening on {addr} after {waited:?}; is the port taken? set `embedded.port`")]
+    #[error(
+        "embedded broker: not listening on {addr} after {waited:?}; is the port taken? set `embedded.port`"
+    )]
     NotListening { addr: SocketAddr, waited: Duration },
 }
 
@@ -79,8 +83,11 @@ impl EmbeddedBroker {
             port
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let listener = Url::parse(&format!("tcp://{addr}")).map_err(|e| EmbeddedError::Start(e.to_string()))?;
-        let mut broker = tansu_broker::broker::Broker::builder()
+        let listener = Url::parse(&format!("tcp://{addr}"))
+            .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+        // `Broker::builder()` needs the storage type spelled out; the builder's own default
+        // (every parameter still unset) does not.
+        let mut broker = tansu_broker::broker::Builder::<(), (), (), (), (), ()>::default()
             .node_id(tansu_broker::NODE_ID)
             .cluster_id("timeline-embedded")
             .incarnation_id(uuid::Uuid::new_v4())
@@ -162,7 +169,10 @@ mod tests {
             sqlite_url(&cwd.join("target/tmp/b.db")).unwrap(),
             "sqlite://target/tmp/b.db"
         );
-        assert_eq!(sqlite_url(Path::new("data/b.db")).unwrap(), "sqlite://data/b.db");
+        assert_eq!(
+            sqlite_url(Path::new("data/b.db")).unwrap(),
+            "sqlite://data/b.db"
+        );
         assert!(sqlite_url(Path::new("/definitely/elsewhere.db")).is_err());
     }
 }

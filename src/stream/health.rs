@@ -51,6 +51,11 @@ impl Health {
         self.retrying.load(Ordering::Acquire) > 0
     }
 
+    /// True while librdkafka reports every broker unreachable.
+    pub fn brokers_down(&self) -> bool {
+        self.brokers_down.load(Ordering::Acquire)
+    }
+
     pub fn assigned(&self) -> usize {
         self.assigned.load(Ordering::Acquire)
     }

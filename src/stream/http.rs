@@ -32,7 +32,10 @@ pub fn router(health: Arc<Health>, metrics: Arc<Metrics>) -> Router {
 async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
     match ops.health.ready() {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
-        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        ),
     }
 }
 

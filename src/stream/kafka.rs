@@ -71,7 +71,10 @@ pub fn producer_config(kafka: &KafkaConfig, transactional_id: Option<&str>) -> C
 /// (the embedded demo's printer, tests, the bench).
 pub fn reader_config(kafka: &KafkaConfig, isolation_read_committed: bool) -> ClientConfig {
     let mut c = base_config(kafka);
-    c.set("group.id", format!("timeline-reader-{}", std::process::id()));
+    c.set(
+        "group.id",
+        format!("timeline-reader-{}", std::process::id()),
+    );
     c.set("enable.auto.commit", "false");
     c.set("enable.auto.offset.store", "false");
     c.set("auto.offset.reset", "earliest");
@@ -112,7 +115,9 @@ pub async fn ensure_topics(
         .iter()
         .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
         .collect();
-    let opts = AdminOptions::new().operation_timeout(Some(timeout)).request_timeout(Some(timeout));
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout));
     for result in admin.create_topics(new.iter(), &opts).await? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -153,6 +158,9 @@ mod tests {
         k.producer.insert("linger.msec".into(), "5".into());
         let e = check(&producer_config(&k, None), "kafka.producer").unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("kafka.producer") && s.contains("linger.msec"), "{s}");
+        assert!(
+            s.contains("kafka.producer") && s.contains("linger.msec"),
+            "{s}"
+        );
     }
 }

@@ -56,20 +56,56 @@ impl Metrics {
         let in_flight_messages = Gauge::default();
         let in_flight_bytes = Gauge::default();
         let consumer_lag = Family::<Labels, Gauge>::default();
-        registry.register("messages_consumed", "Messages read from the input topics", consumed.clone());
-        registry.register("records_produced", "Records acknowledged on the output topic", produced.clone());
-        registry.register("dead_letters", "Messages sent to the dead-letter topic, by error kind", dead_letters.clone());
-        registry.register("articles_skipped", "Articles skipped as a whole (e.g. not English)", skipped.clone());
-        registry.register("produce_retries", "Re-sends after a failed delivery", retries.clone());
-        registry.register("extraction_seconds", "Time to extract one article", extraction_seconds.clone());
+        registry.register(
+            "messages_consumed",
+            "Messages read from the input topics",
+            consumed.clone(),
+        );
+        registry.register(
+            "records_produced",
+            "Records acknowledged on the output topic",
+            produced.clone(),
+        );
+        registry.register(
+            "dead_letters",
+            "Messages sent to the dead-letter topic, by error kind",
+            dead_letters.clone(),
+        );
+        registry.register(
+            "articles_skipped",
+            "Articles skipped as a whole (e.g. not English)",
+            skipped.clone(),
+        );
+        registry.register(
+            "produce_retries",
+            "Re-sends after a failed delivery",
+            retries.clone(),
+        );
+        registry.register(
+            "extraction_seconds",
+            "Time to extract one article",
+            extraction_seconds.clone(),
+        );
         registry.register(
             "end_to_end_seconds",
             "Message timestamp to acknowledgement of its last record",
             end_to_end_seconds.clone(),
         );
-        registry.register("in_flight_messages", "Messages consumed and not yet finished", in_flight_messages.clone());
-        registry.register("in_flight_bytes", "Payload bytes consumed and not yet finished", in_flight_bytes.clone());
-        registry.register("consumer_lag", "Messages behind the high watermark, per partition", consumer_lag.clone());
+        registry.register(
+            "in_flight_messages",
+            "Messages consumed and not yet finished",
+            in_flight_messages.clone(),
+        );
+        registry.register(
+            "in_flight_bytes",
+            "Payload bytes consumed and not yet finished",
+            in_flight_bytes.clone(),
+        );
+        registry.register(
+            "consumer_lag",
+            "Messages behind the high watermark, per partition",
+            consumer_lag.clone(),
+        );
         Metrics {
             registry,
             consumed,

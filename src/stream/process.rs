@@ -44,6 +44,18 @@ pub struct Processed {
 /// Never panics on input: a panic inside the extractor (a bug, but one bad article must not
 /// stop the stream) becomes an `extract_panic` dead letter.
 pub fn process(extractor: &Extractor, limits: &Limits, msg: &InputMessage) -> Processed {
+    let fallback = msg.timestamp_ms.and_then(ReferenceTime::from_millis);
+    process_with_reference(extractor, limits, msg, fallback)
+}
+
+/// [`process`] with the reference time for articles without `published_at` given by the
+/// caller: `timeline replay --input FILE` has no message timestamp, only `--reference-time`.
+pub fn process_with_reference(
+    extractor: &Extractor,
+    limits: &Limits,
+    msg: &InputMessage,
+    fallback: Option<ReferenceTime>,
+) -> Processed {
     let start = Instant::now();
     let article = match article::decode(msg.value(), limits) {
         Ok(a) => a,
@@ -54,8 +66,8 @@ pub fn process(extractor: &Extractor, limits: &Limits, msg: &InputMessage) -> Pr
             };
         }
     };
-    let fallback = msg.timestamp_ms.and_then(ReferenceTime::from_millis);
-    let extraction = match catch_unwind(AssertUnwindSafe(|| extractor.extract(&article, fallback))) {
+    let extraction = match catch_unwind(AssertUnwindSafe(|| extractor.extract(&article, fallback)))
+    {
         Ok(x) => x,
         Err(panic) => {
             let what = panic
@@ -66,7 +78,9 @@ pub fn process(extractor: &Extractor, limits: &Limits, msg: &InputMessage) -> Pr
             return Processed {
                 outcome: Outcome::DeadLetter(DeadLetter::new(
                     "extract_panic",
-                    format!("the extractor failed on this article ({what}); please report it with the message"),
+                    format!(
+                        "the extractor failed on this article ({what}); please report it with the message"
+                    ),
                 )),
                 extraction_time: start.elapsed(),
             };

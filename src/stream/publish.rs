@@ -19,7 +19,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use tracing::{debug, error, warn};
 
@@ -115,9 +115,11 @@ impl ProducerContext for DeliveryContext {
             Ok(_) => {
                 self.health.set_brokers_down(false);
                 match &delivery.sent {
-                    Sent::Record => self.metrics.produced.inc(),
+                    Sent::Record => {
+                        self.metrics.produced.inc();
+                    }
                     Sent::DeadLetter { kind } => self.metrics.dead_letter(kind),
-                };
+                }
                 if delivery.attempt > 0 {
                     self.health.retry_finished();
                 }
@@ -209,8 +211,7 @@ impl Publisher {
             health,
             resend: backoff.map(|b| (tx, b)),
         };
-        let producer: ThreadedProducer<DeliveryContext> =
-            config.create_with_context(context)?;
+        let producer: ThreadedProducer<DeliveryContext> = config.create_with_context(context)?;
         let stop = Arc::new(AtomicBool::new(false));
         let resender = if backoff.is_some() {
             let producer = producer.clone();
@@ -327,7 +328,14 @@ impl Publisher {
         if let Some(t) = &delivery.ticket {
             t.add_part();
         }
-        match send_blocking(&self.producer, topic, key, value, Some(headers), Box::new(delivery)) {
+        match send_blocking(
+            &self.producer,
+            topic,
+            key,
+            value,
+            Some(headers),
+            Box::new(delivery),
+        ) {
             Ok(()) => Ok(()),
             Err((e, delivery, headers)) => {
                 // Refused before reaching the queue (e.g. larger than message.max.bytes). In
@@ -461,6 +469,8 @@ fn resend_loop(
 
 #[cfg(test)]
 mod tests {
+    use rdkafka::message::Headers;
+
     use super::*;
 
     #[test]

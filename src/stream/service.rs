@@ -28,7 +28,7 @@ use super::message::InputMessage;
 use super::metrics::Metrics;
 use super::process::{Outcome, process};
 use super::publish::{Backoff, Publisher, Topics};
-use super::tracker::{Limits, Ticket, Tp, Tracker};
+use super::tracker::{Limits, Observer, Ticket, Tp, Tracker};
 use super::{kafka, transactional};
 
 /// Why the service could not start or had to stop.
@@ -101,6 +101,7 @@ impl Shared {
 pub struct Service {
     config: Config,
     extractor: Arc<Extractor>,
+    observer: Option<Observer>,
 }
 
 impl std::fmt::Debug for Service {
@@ -173,21 +174,49 @@ impl Service {
     }
 
     /// With an already built extractor (tests and embedders share one).
-    pub fn with_extractor(config: Config, extractor: Arc<Extractor>) -> Result<Service, StreamError> {
+    pub fn with_extractor(
+        config: Config,
+        extractor: Arc<Extractor>,
+    ) -> Result<Service, StreamError> {
         config.validate_stream()?;
         let ks = &config.kafka;
         let s = &config.stream;
         kafka::check(
-            &kafka::consumer_config(ks, &s.group_id, s.processing_guarantee, s.commit_interval_ms),
+            &kafka::consumer_config(
+                ks,
+                &s.group_id,
+                s.processing_guarantee,
+                s.commit_interval_ms,
+            ),
             "kafka.consumer",
         )?;
         kafka::check(&kafka::producer_config(ks, None), "kafka.producer")?;
-        Ok(Service { config, extractor })
+        Ok(Service {
+            config,
+            extractor,
+            observer: None,
+        })
+    }
+
+    /// Also calls `f` for every finished message (after its end-to-end latency is recorded):
+    /// the bench measures exact latency percentiles with it.
+    pub fn observe(mut self, f: Observer) -> Service {
+        self.observer = Some(f);
+        self
+    }
+
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Connects, subscribes and starts the loop and the HTTP endpoint.
     pub async fn start(self) -> Result<ServiceHandle, StreamError> {
-        let Service { config, extractor } = self;
+        let Service {
+            config,
+            extractor,
+            observer,
+        } = self;
         let s = &config.stream;
         if s.create_topics_partitions > 0 {
             let mut topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
@@ -210,7 +239,7 @@ impl Service {
                 max_messages: s.max_in_flight_messages,
                 max_bytes: s.max_in_flight_bytes,
             },
-            Some(latency_observer(Arc::clone(&metrics))),
+            Some(latency_observer(Arc::clone(&metrics), observer)),
         );
         let ctx = StreamContext::new(
             Arc::clone(&tracker),
@@ -335,12 +364,16 @@ pub fn topics_of(config: &Config) -> Topics {
     }
 }
 
-/// Records end-to-end latency (message timestamp to last acknowledgement) of finished messages.
-pub fn latency_observer(metrics: Arc<Metrics>) -> super::tracker::Observer {
+/// Records end-to-end latency (message timestamp to last acknowledgement) of finished
+/// messages, then calls `then`.
+pub fn latency_observer(metrics: Arc<Metrics>, then: Option<Observer>) -> Observer {
     Box::new(move |t: &Ticket| {
         metrics
             .end_to_end_seconds
             .observe(end_to_end(t.timestamp_ms, t.received).as_secs_f64());
+        if let Some(f) = &then {
+            f(t);
+        }
     })
 }
 
@@ -476,7 +509,11 @@ fn set_paused(consumer: &StreamConsumer<StreamContext>, pause: bool) {
         consumer.resume(&assignment)
     };
     match r {
-        Ok(()) => debug!(pause, "fetching {}", if pause { "paused" } else { "resumed" }),
+        Ok(()) => debug!(
+            pause,
+            "fetching {}",
+            if pause { "paused" } else { "resumed" }
+        ),
         Err(e) => warn!(error = %e, pause, "cannot pause/resume fetching"),
     }
 }
@@ -510,7 +547,11 @@ async fn drain(
     set_paused(&consumer, true);
     let tracker = &shared.tracker;
     let (n, _) = tracker.in_flight();
-    info!(in_flight = n, grace_ms = grace.as_millis() as u64, "shutting down: finishing in-flight work");
+    info!(
+        in_flight = n,
+        grace_ms = grace.as_millis() as u64,
+        "shutting down: finishing in-flight work"
+    );
     let drained = loop {
         if tracker.in_flight().0 == 0 {
             break true;
@@ -532,10 +573,19 @@ async fn drain(
     let _ = tokio::task::spawn_blocking(move || publisher.flush(left)).await;
     let positions = tracker.positions();
     if !positions.is_empty() {
-        let tpl = offsets_tpl(&positions);
-        match consumer.commit(&tpl, CommitMode::Sync) {
-            Ok(()) => info!(partitions = positions.len(), "final offsets committed"),
-            Err(e) => warn!(error = %e, "final commit failed; uncommitted messages are redone after restart"),
+        if shared.health.brokers_down() {
+            // A synchronous commit would wait for a coordinator forever; store the offsets
+            // and let the consumer's close commit them if a broker comes back in time.
+            store(&consumer, &positions);
+            warn!("no broker reachable at shutdown; offsets are committed on close if one returns");
+        } else {
+            match consumer.commit(&offsets_tpl(&positions), CommitMode::Sync) {
+                Ok(()) => info!(partitions = positions.len(), "final offsets committed"),
+                Err(e) => warn!(
+                    error = %e,
+                    "final commit failed; uncommitted messages are redone after restart"
+                ),
+            }
         }
     }
     if !drained {
@@ -547,7 +597,9 @@ async fn drain(
     let summary = shared.summary(drained);
     // Closing the consumer leaves the group; it can block while brokers are unreachable, so
     // it gets what is left of the grace period and no more.
-    let left = grace.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+    let left = grace
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_secs(1));
     let close = tokio::task::spawn_blocking(move || {
         drop(consumer);
         drop(worker);

@@ -367,7 +367,8 @@ mod tests {
         assert!(t.is_full());
         assert!(m1.part_done());
         assert!(m2.part_done());
-        assert_eq!(t.take_positions(), vec![]);
+        // Offset 10 is still in flight: the partition may commit no further than 10.
+        assert_eq!(t.take_positions(), vec![(tp.clone(), 10)]);
         assert!(m0.part_done());
         assert_eq!(t.take_positions(), vec![(tp.clone(), 13)]);
         assert_eq!(t.take_positions(), vec![]);

@@ -26,12 +26,12 @@ use crate::config::Config;
 use crate::extract::Extractor;
 
 use super::consumer::{StreamContext, offsets_tpl};
+use super::kafka;
 use super::message::InputMessage;
 use super::process::{Processed, process};
 use super::publish::{Backoff, Publisher};
 use super::service::{Shared, StreamError, Summary, end_to_end, topics_of};
 use super::tracker::Tp;
-use super::kafka;
 
 /// The exactly-once loop, ready to run.
 pub struct Transactional {
@@ -85,7 +85,9 @@ impl Transactional {
             Arc::clone(&shared.metrics),
             Arc::clone(&shared.health),
         )
-        .map_err(StreamError::kafka("cannot create the transactional producer"))?;
+        .map_err(StreamError::kafka(
+            "cannot create the transactional producer",
+        ))?;
         let consumer: StreamConsumer<StreamContext> = kafka::consumer_config(
             &config.kafka,
             &s.group_id,
@@ -121,7 +123,9 @@ impl Transactional {
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<Summary, StreamError> {
         let publisher = Arc::clone(&self.publisher);
         let init = tokio::task::spawn_blocking(move || {
-            publisher.producer().init_transactions(Duration::from_secs(60))
+            publisher
+                .producer()
+                .init_transactions(Duration::from_secs(60))
         })
         .await
         .map_err(|e| StreamError::Task(e.to_string()))?;
@@ -176,7 +180,11 @@ impl Transactional {
         }
     }
 
-    async fn collect(&self, stop: &mut watch::Receiver<bool>, stopping: &mut bool) -> Vec<Collected> {
+    async fn collect(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        stopping: &mut bool,
+    ) -> Vec<Collected> {
         let mut batch = Vec::new();
         let mut bytes = 0usize;
         let mut deadline: Option<tokio::time::Instant> = None;
@@ -222,7 +230,12 @@ impl Transactional {
                 Arc::clone(&batch),
             );
             tokio::task::spawn_blocking(move || {
-                pool.install(|| batch.par_iter().map(|c| process(&x, &limits, &c.msg)).collect())
+                pool.install(|| {
+                    batch
+                        .par_iter()
+                        .map(|c| process(&x, &limits, &c.msg))
+                        .collect()
+                })
             })
             .await
             .map_err(|e| StreamError::Task(e.to_string()))?
@@ -251,7 +264,9 @@ impl Transactional {
                 positions.clone(),
             );
             let Some(metadata) = self.consumer.group_metadata() else {
-                return Err(StreamError::Task("the consumer has no group metadata".into()));
+                return Err(StreamError::Task(
+                    "the consumer has no group metadata".into(),
+                ));
             };
             let r = tokio::task::spawn_blocking(move || {
                 transact(&publisher, &batch2, &processed2, &positions2, &metadata)
@@ -275,7 +290,9 @@ impl Transactional {
                     warn!(error = %e, attempt, "transaction failed; aborting and retrying the batch");
                     let publisher = Arc::clone(&self.publisher);
                     let abort = tokio::task::spawn_blocking(move || {
-                        publisher.producer().abort_transaction(Duration::from_secs(30))
+                        publisher
+                            .producer()
+                            .abort_transaction(Duration::from_secs(30))
                     })
                     .await
                     .map_err(|e| StreamError::Task(e.to_string()))?;

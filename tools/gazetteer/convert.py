@@ -69,7 +69,8 @@ ORG_WORDS = set(
     INTELLIGENCE JUSTICE MARTYRS ARMED ORDER COMMUNITY CHAMBER BRANCH UNIT UNITS WING HARAKAT
     HARAKAT-UL JAMAAT JAMA'AT JAMAAH JAISH JAYSH ANSAR HIZB TANZEEM KATAIB LIWA SARAYA
     MUJAHIDEEN MUJAHIDIN FIGHTERS TALIBAN BANNER ISLAM MORCHA SANGH DAL EJERCITO FRENTE
-    MOVIMIENTO PARTIDO""".split()
+    MOVIMIENTO PARTIDO FEDERAL RESERVE TREASURY CENTRAL SUPREME ROYAL SYSTEM ADMINISTRATION
+    PRESIDENCY MONARCHY OPPOSITION REBELS TROOPS SOLDIERS OFFICIALS DELEGATION EMBASSY""".split()
 )
 
 NAME_TOKEN = re.compile(r"^[A-Z][A-Z.'-]*$")
@@ -299,6 +300,8 @@ def acronym_case(s):
 
 def main(src):
     cities, us_states = load_geonames()
+    for r in read_tsv(os.path.join(CURATED, "agents.tsv")):
+        AGENT_NAMES.update(fold(n) for n in [r["name"]] + split_list(r["aliases"]))
     P = lambda f: os.path.join(src, f)  # noqa: E731
     places = {}  # folded name -> row
     orgs = {}
@@ -556,6 +559,11 @@ def add_org(orgs, b, stats, default_country=None, people=None):
     sector = sectors[0] if sectors else ""
     # IGO/NGO codes carry a subtype; REB/UAF/IMG mark armed groups.
     kind = "group" if any(s in ARMED for s in sectors) else "organization"
+    names = [re.sub(r"^The ", "", n) for n in names]
+    if people is not None and default_country:
+        # National institutions: an alias that is a plain agent word ("Secretary of State")
+        # names the office everywhere, not this country's.
+        names = names[:1] + [n for n in names[1:] if fold(n) not in AGENT_NAMES]
     name = names[0]
     aliases = uniq(names[1:] + acrs)
     aliases = [a for a in aliases if fold(a) != fold(name) and not (is_common_word(a) and not is_acronym(a))]
@@ -583,6 +591,10 @@ def write(path, comments, header, rows):
     print(f"{os.path.relpath(path)}: {len(rows)} rows", file=sys.stderr)
 
 
+# PETRARCH synonyms that name something else on their own.
+DROP_COUNTRY_ALIASES = {"Zealand", "Republic of", "Guinea Republic"}
+
+
 def write_countries(extra_alias):
     rows = []
     for iso, c in COUNTRIES.items():
@@ -591,7 +603,7 @@ def write_countries(extra_alias):
         for a in extra_alias.get(iso, []):
             a = re.sub(r"^The ", "", a)
             # PETRARCH spellings in capitals: keep real acronyms, drop the rest of the shouting.
-            if fold(a) not in known and not is_common_word(a):
+            if fold(a) not in known and not is_common_word(a) and a not in DROP_COUNTRY_ALIASES:
                 known.add(fold(a))
                 aliases.append(a)
         dems = []
@@ -657,10 +669,47 @@ def write_orgs(orgs):
     )
 
 
+def generic_words():
+    """Words that cannot make a person's name on their own: country names and demonyms,
+    agent words, "the" ("US PRESIDENT", "THE UN" are titles, not people)."""
+    words = {"the", "of", "and", "un", "u.n.", "eu", "e.u.", "us", "u.s.", "uk", "u.k.", "former", "new",
+             "acting", "interim", "top", "senior", "chief", "head", "deputy", "vice"}
+    for c in COUNTRIES.values():
+        for n in [c["name"]] + c["aliases"] + c["demonyms"]:
+            words.update(fold(n).split())
+    for n in AGENT_NAMES:
+        words.update(n.split())
+    return words
+
+
+def is_generic(name):
+    return all(t in GENERIC for t in fold(name).replace("-", " ").split())
+
+
+GENERIC = set()
+
+
 def write_people(people):
+    GENERIC.update(generic_words())
+    # A single word that is part of several people's names ("Hussein", "Sharif", "Abdullah")
+    # cannot stand for one of them alone; curated aliases are trusted.
+    token_people = collections.defaultdict(set)
+    for p in people:
+        for t in fold(p["name"]).replace("-", " ").split():
+            token_people[t].add(fold(p["name"]))
+    ambiguous = {t for t, names in token_people.items() if len(names) >= 2}
     seen = set()
     rows = []
     for p in people:
+        if not p["curated"]:
+            if not p["name"][:1].isalpha() or p["name"][:1].islower() or is_generic(p["name"]):
+                continue
+            p["aliases"] = [a for a in p["aliases"] if not is_generic(a)]
+            if " " not in p["name"] and (
+                fold(p["name"]) in ambiguous or is_common_word(p["name"]) or fold(p["name"]) in COUNTRY_NAMES
+            ):
+                continue
+            p["aliases"] = [a for a in p["aliases"] if " " in a or fold(a) not in ambiguous]
         key = (p["name"], p["country"], p["role"], p["sector"], p["valid_from"], p["valid_to"])
         if key in seen:
             continue
@@ -704,6 +753,10 @@ def plural(w):
     return w + "s"
 
 
+AGENT_NAMES = set()
+PREPOSITIONS = {"of", "for", "in", "on", "at", "to", "with", "from", "against"}
+
+
 def write_agents(path, stats):
     entries = collections.OrderedDict()
     macro_re = re.compile(r"^!(\w+)!\s*=\s*(.*)$")
@@ -741,9 +794,11 @@ def write_agents(path, stats):
                 continue
             forms = []
             if pl is None:
-                last = name.split()[-1]
-                if not last.endswith(("s",)) or name in ("police",):
-                    forms.append(" ".join(name.split()[:-1] + [plural(last)]))
+                words = name.split()
+                # The head noun comes before a preposition: "departments of agriculture".
+                head = next((i - 1 for i, w in enumerate(words) if i > 0 and w in PREPOSITIONS), len(words) - 1)
+                if not words[head].endswith("s"):
+                    forms.append(" ".join(words[:head] + [plural(words[head])] + words[head + 1 :]))
             else:
                 p = re.sub(r"[_\s]+", " ", pl.strip("{} ")).strip().lower()
                 if p:
@@ -763,7 +818,9 @@ def write_agents(path, stats):
     for name, e in entries.items():
         title = e.get("title")
         if title is None:
-            title = "yes" if name.split()[-1] in TITLE_HEADS else "no"
+            words = name.split()
+            head = next((i - 1 for i, w in enumerate(words) if i > 0 and w in PREPOSITIONS), len(words) - 1)
+            title = "yes" if words[head] in TITLE_HEADS else "no"
         aliases = [a for a in uniq(e["aliases"]) if a != name]
         rows.append((name, "|".join(aliases), e["sector"], title))
     stats["agents"] = len(rows)

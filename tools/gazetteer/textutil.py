@@ -53,6 +53,7 @@ _LOWER = {
 # Prefixes joined by a hyphen that stay lower-case inside a name: `Ayman al-Zawahiri`.
 _LOWER_PREFIX = {"al", "el", "ad", "ar", "as", "ash", "an", "az", "ul", "ud", "bin", "ibn"}
 
+_KNOWN_ACRONYMS = {"US", "U.S.", "UK", "U.K.", "UN", "U.N.", "EU", "E.U.", "USA", "UAE", "NATO", "OPEC"}
 _ROMAN = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)$", re.I)
 _VOWEL = re.compile(r"[AEIOUY]", re.I)
 
@@ -61,7 +62,7 @@ def _cap_word(w: str, acronyms: set[str]) -> str:
     if not w:
         return w
     up = w.upper()
-    if up in acronyms or "." in w.strip(".") and len(w) <= 8:
+    if up in _KNOWN_ACRONYMS or up in acronyms or "." in w.strip(".") and len(w) <= 8:
         return up
     if _ROMAN.match(w) and len(w) > 1:
         return up

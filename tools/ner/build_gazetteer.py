@@ -6,6 +6,7 @@ sports tables, unseen names). The tagger only uses membership as a *feature*; th
 learns how much to trust each list.
 
 Lists written (one `phrase<TAB>list` per line, phrase lower-cased, tokens space-separated):
+  country  country names (heads of the country blocks)
   loc      country names, synonyms, provinces and cities (country blocks of Phoenix.Countries)
   per      office holders (entries marked `# CountryInfo.txt` in Phoenix.Countries)
   surname  last token of multi-word `per` entries
@@ -73,6 +74,8 @@ def main():
                 mode = None
             if toks and mode:
                 out.add((" ".join(toks).lower(), mode))
+                if mode == "loc":
+                    out.add((" ".join(toks).lower(), "country"))
                 if mode == "per" and len(toks) > 1:
                     out.add((toks[-1].lower(), "surname"))
     for name in ("Phoenix.International.actors.txt", "Phoenix.MilNonState.actors.txt"):

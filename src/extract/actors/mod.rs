@@ -2,3 +2,4 @@
 
 pub mod gazetteer;
 pub mod ner;
+pub mod resolve;

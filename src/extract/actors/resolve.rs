@@ -62,6 +62,8 @@ pub struct Mention {
     pub adjectival: bool,
     /// Follows "in/at/near/from": a place where something happened.
     pub locative: bool,
+    /// Only part of a word ("US" in "US-backed"): a modifier, never a participant.
+    pub partial: bool,
 }
 
 /// The actors of one text and their mentions, in text order.
@@ -74,12 +76,33 @@ pub struct Resolved {
 /// What an atom is.
 #[derive(Debug, Clone, PartialEq)]
 enum AtomKind {
-    Person { gaz_country: Option<String>, gaz_title: Option<String>, canonical: Option<String> },
-    Org { country: Option<String>, canonical: Option<String>, sector: Option<String>, group: bool },
-    Country { code: String, name: String, demonym: bool },
-    Place { country: Option<String>, canonical: String },
-    Title { title: String },
-    Agent { sector: String, noun: String },
+    Person {
+        gaz_country: Option<String>,
+        gaz_title: Option<String>,
+        canonical: Option<String>,
+    },
+    Org {
+        country: Option<String>,
+        canonical: Option<String>,
+        sector: Option<String>,
+        group: bool,
+    },
+    Country {
+        code: String,
+        name: String,
+        demonym: bool,
+    },
+    Place {
+        country: Option<String>,
+        canonical: String,
+    },
+    Title {
+        title: String,
+    },
+    Agent {
+        sector: String,
+        noun: String,
+    },
     Misc,
 }
 
@@ -88,19 +111,34 @@ struct Atom {
     tok_start: usize,
     tok_end: usize,
     kind: AtomKind,
+    /// Matched only part of a token ("US" in "US-backed"): a modifier, not a participant.
+    partial: bool,
 }
 
 /// Words that link atoms inside one actor phrase.
 fn is_connector(w: &str) -> bool {
-    matches!(w, "’s" | "'s" | "(" | ")" | "of" | "the" | "and" | "-" | "," | "'" | "’")
+    matches!(
+        w,
+        "’s" | "'s" | "(" | ")" | "of" | "the" | "and" | "-" | "," | "'" | "’"
+    )
 }
 
 /// Words after which a place names where something happened.
 fn is_locative(w: &str) -> bool {
     matches!(
         w.to_ascii_lowercase().as_str(),
-        "in" | "at" | "near" | "from" | "into" | "inside" | "outside" | "across" | "to" | "toward"
-            | "towards" | "around" | "throughout"
+        "in" | "at"
+            | "near"
+            | "from"
+            | "into"
+            | "inside"
+            | "outside"
+            | "across"
+            | "to"
+            | "toward"
+            | "towards"
+            | "around"
+            | "throughout"
     )
 }
 
@@ -119,7 +157,9 @@ pub fn resolve(
     let mut words: Vec<&str> = Vec::with_capacity(64);
 
     for (si, sentence) in seg.sentences.iter().enumerate() {
-        if seg.is_excluded(sentence.range.start, sentence.range.end) && is_all_excluded(seg, sentence) {
+        if seg.is_excluded(sentence.range.start, sentence.range.end)
+            && is_all_excluded(seg, sentence)
+        {
             continue;
         }
         let toks = &seg.tokens[sentence.tokens.clone()];
@@ -142,8 +182,22 @@ pub fn resolve(
             let Some((ts, te)) = token_range(toks, m.start, m.end) else {
                 continue;
             };
-            let entry = gaz.entry(m.entry);
-            if !valid_on(entry.valid_from, entry.valid_to, day) {
+            // "US" in "US-backed", or the whole of "US-backed" when the gazetteer takes the
+            // compound: a modifier either way.
+            let last = toks[te - 1].text(text);
+            let compound = last.rsplit_once('-').is_some_and(|(_, tail)| {
+                tail.chars().next().is_some_and(char::is_lowercase)
+            });
+            let partial = toks[ts].start < m.start || toks[te - 1].end > m.end || compound;
+            // Several entries may share a name (office holders over time): take the one in
+            // office on the publication day.
+            let id = match day {
+                Some(d) => gaz.resolve_at(text, m, d),
+                None => m.entry,
+            };
+            let entry = gaz.entry(id);
+            let valid = valid_on(entry.valid_from, entry.valid_to, day);
+            if !valid && entry.kind != EntryKind::Person {
                 continue;
             }
             let kind = match entry.kind {
@@ -159,12 +213,13 @@ pub fn resolve(
                 EntryKind::Organization | EntryKind::Group => AtomKind::Org {
                     country: entry.country.clone(),
                     canonical: Some(entry.canonical.clone()),
-                    sector: entry.sector.clone(),
+                    sector: entry.sector.as_deref().map(|s| sector_name(s).to_string()),
                     group: entry.kind == EntryKind::Group,
                 },
                 EntryKind::Person => AtomKind::Person {
                     gaz_country: entry.country.clone(),
-                    gaz_title: entry.title.clone(),
+                    // An office held at another time is no title today.
+                    gaz_title: if valid { entry.title.clone() } else { None },
                     canonical: Some(entry.canonical.clone()),
                 },
                 EntryKind::Agent => {
@@ -174,7 +229,12 @@ pub fn resolve(
                         }
                     } else {
                         AtomKind::Agent {
-                            sector: entry.sector.clone().unwrap_or_else(|| "other".into()),
+                            sector: entry
+                                .sector
+                                .as_deref()
+                                .map(sector_name)
+                                .unwrap_or("other")
+                                .to_string(),
                             noun: text[m.start..m.end].to_lowercase(),
                         }
                     }
@@ -184,6 +244,7 @@ pub fn resolve(
                 tok_start: ts,
                 tok_end: te,
                 kind,
+                partial,
             });
         }
 
@@ -210,7 +271,10 @@ pub fn resolve(
             let kind = match span.label {
                 NerLabel::Per => {
                     // Titles the tagger swallowed ("President Donald Trump") stay titles.
-                    if covered.iter().any(|&i| matches!(atoms[i].kind, AtomKind::Person { .. })) {
+                    if covered
+                        .iter()
+                        .any(|&i| matches!(atoms[i].kind, AtomKind::Person { .. }))
+                    {
                         continue;
                     }
                     let first_name = covered
@@ -222,7 +286,7 @@ pub fn resolve(
                     if first_name >= e {
                         continue;
                     }
-                    atoms.retain(|a| !(a.tok_start >= first_name && a.tok_end <= e));
+                    atoms.retain(|a| !(a.tok_start < e && first_name < a.tok_end));
                     atoms.push(Atom {
                         tok_start: first_name,
                         tok_end: e,
@@ -231,6 +295,7 @@ pub fn resolve(
                             gaz_title: None,
                             canonical: None,
                         },
+                        partial: false,
                     });
                     continue;
                 }
@@ -269,6 +334,7 @@ pub fn resolve(
                 tok_start: s,
                 tok_end: e,
                 kind,
+                partial: false,
             });
         }
         atoms.sort_by_key(|a| (a.tok_start, a.tok_end));
@@ -289,6 +355,7 @@ pub fn resolve(
             // "(MİT)" after an organization is its acronym, not a new head.
             let phrase = &atoms[i..=j];
             if let Some((actor, adjectival)) = phrase_actor(phrase, text, toks) {
+                let partial = phrase.last().is_some_and(|a| a.partial);
                 let key = match actor.kind {
                     ActorKind::Person => person_key(&actor.name, &out, &index),
                     _ => format!("{}|{}", actor.kind.as_str(), actor.name.to_lowercase()),
@@ -305,6 +372,17 @@ pub fn resolve(
                         id
                     }
                 };
+                // "Civil-Military Coordination Center (CMCC)": a later "CMCC" is the same actor.
+                if phrase.len() >= 2
+                    && let (Some(a), Some(b)) = (phrase.get(phrase.len() - 2), phrase.last())
+                    && matches!(a.kind, AtomKind::Org { .. })
+                    && matches!(b.kind, AtomKind::Org { .. })
+                {
+                    let acronym = join_words(text, toks, b.tok_start, b.tok_end);
+                    index
+                        .entry(format!("organization|{}", acronym.to_lowercase()))
+                        .or_insert(id);
+                }
                 let ts = phrase[0].tok_start;
                 let te = phrase[phrase.len() - 1].tok_end;
                 let locative = ts > 0 && is_locative(words[ts - 1])
@@ -318,13 +396,47 @@ pub fn resolve(
                     actor: id,
                     adjectival,
                     locative,
+                    partial,
                 });
             }
             i = j + 1;
         }
     }
-    // Register acronyms: "Civil-Military Coordination Center (CMCC)" makes "CMCC" the same actor.
     out
+}
+
+/// Readable names for CAMEO sector codes, as written in records (`"sector": "military"`).
+pub fn sector_name(code: &str) -> &str {
+    match code {
+        "MIL" => "military",
+        "GOV" => "government",
+        "COP" => "police",
+        "SPY" => "intelligence",
+        "JUD" => "judiciary",
+        "LEG" => "legislature",
+        "REB" => "rebels",
+        "INS" => "insurgents",
+        "UAF" => "armed group",
+        "OPP" => "opposition",
+        "PTY" => "party",
+        "IGO" => "intergovernmental",
+        "NGO" => "non-governmental",
+        "BUS" => "business",
+        "MED" => "media",
+        "CVL" => "civilians",
+        "ELI" => "elite",
+        "EDU" => "education",
+        "REL" => "religious",
+        "HLH" => "health",
+        "LAB" => "labor",
+        "REF" => "refugees",
+        "CRM" => "criminal",
+        "AGR" => "agriculture",
+        "ENV" => "environment",
+        "HRI" => "human rights",
+        "DIP" => "diplomatic",
+        other => other,
+    }
 }
 
 fn is_all_excluded(seg: &Segmented, s: &crate::extract::text::segment::Sentence) -> bool {
@@ -358,7 +470,12 @@ fn trim_span(words: &[&str], mut s: usize, mut e: usize) -> (usize, usize) {
     while s < e && matches!(words[s], "the" | "The" | "a" | "an" | "“" | "\"" | "(") {
         s += 1;
     }
-    while e > s && matches!(words[e - 1], "’s" | "'s" | "’" | "'" | "”" | "\"" | ")" | "," | ".") {
+    while e > s
+        && matches!(
+            words[e - 1],
+            "’s" | "'s" | "’" | "'" | "”" | "\"" | ")" | "," | "."
+        )
+    {
         e -= 1;
     }
     (s, e)
@@ -401,7 +518,10 @@ fn joinable(a: &Atom, b: &Atom, words: &[&str]) -> bool {
         _ if has_and || has_comma => false,
         // "(MİT)" after the organization.
         (Org { .. }, Org { .. }) => between.first() == Some(&"("),
-        (Country { .. } | Org { .. } | Place { .. }, Title { .. } | Person { .. } | Agent { .. } | Org { .. }) => true,
+        (
+            Country { .. } | Org { .. } | Place { .. },
+            Title { .. } | Person { .. } | Agent { .. } | Org { .. },
+        ) => true,
         (Title { .. }, Person { .. }) => true,
         (Country { .. }, Country { .. }) => false,
         (Title { .. }, Org { .. } | Country { .. }) => between.contains(&"of"),
@@ -425,7 +545,11 @@ fn phrase_actor(
                 country.get_or_insert_with(|| code.clone());
                 country_name.get_or_insert_with(|| name.clone());
             }
-            AtomKind::Org { country: c, canonical, .. } => {
+            AtomKind::Org {
+                country: c,
+                canonical,
+                ..
+            } => {
                 if let Some(c) = c {
                     country.get_or_insert_with(|| c.clone());
                 }
@@ -435,7 +559,9 @@ fn phrase_actor(
                         .unwrap_or_else(|| join_words(text, toks, a.tok_start, a.tok_end))
                 });
             }
-            AtomKind::Place { country: Some(c), .. } => {
+            AtomKind::Place {
+                country: Some(c), ..
+            } => {
                 country.get_or_insert_with(|| c.clone());
             }
             AtomKind::Title { title } => titles.push(title.clone()),
@@ -457,9 +583,15 @@ fn phrase_actor(
             gaz_title,
             canonical,
         } => Actor {
-            name: canonical
-                .clone()
-                .unwrap_or_else(|| join_words(text, toks, head.tok_start, head.tok_end)),
+            name: {
+                // Keep the article's spelling ("İbrahim Kalın") when the entry is the same name
+                // without diacritics ("Ibrahim Kalin").
+                let written = join_words(text, toks, head.tok_start, head.tok_end);
+                match canonical {
+                    Some(c) if fold(c) != fold(&written) => c.clone(),
+                    _ => written,
+                }
+            },
             kind: ActorKind::Person,
             country: gaz_country.clone().or(country),
             title: title.or_else(|| gaz_title.clone()),
@@ -493,7 +625,10 @@ fn phrase_actor(
             }
         }
         AtomKind::Org {
-            canonical, sector, group, ..
+            canonical,
+            sector,
+            group,
+            ..
         } => Actor {
             name: canonical
                 .clone()
@@ -507,7 +642,11 @@ fn phrase_actor(
             title: None,
             sector: sector.clone(),
         },
-        AtomKind::Country { code, name, demonym } => {
+        AtomKind::Country {
+            code,
+            name,
+            demonym,
+        } => {
             return Some((
                 Actor {
                     name: name.clone(),
@@ -519,7 +658,10 @@ fn phrase_actor(
                 *demonym && phrase.len() == 1,
             ));
         }
-        AtomKind::Place { canonical, country: c } => Actor {
+        AtomKind::Place {
+            canonical,
+            country: c,
+        } => Actor {
             name: canonical.clone(),
             kind: ActorKind::Location,
             country: c.clone().or(country),
@@ -531,9 +673,23 @@ fn phrase_actor(
     Some((actor, false))
 }
 
+/// Lower-cased, without diacritics, for comparing spellings of one name.
+fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(|c| match c {
+            'ı' => Some('i'),
+            'İ' => Some('i'),
+            c => Some(c),
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// The key of a person: a later "Kalın" joins an earlier "İbrahim Kalın".
 fn person_key(name: &str, out: &Resolved, index: &HashMap<String, usize>) -> String {
-    let exact = format!("person|{}", name.to_lowercase());
+    let exact = format!("person|{}", fold(name));
     if index.contains_key(&exact) {
         return exact;
     }
@@ -547,7 +703,11 @@ fn person_key(name: &str, out: &Resolved, index: &HashMap<String, usize>) -> Str
         if words.len() < theirs.len() && theirs.ends_with(&words) {
             return format!("person|{}", a.name.to_lowercase());
         }
-        if words.len() == 1 && theirs.last().is_some_and(|l| l.eq_ignore_ascii_case(words[0])) {
+        if words.len() == 1
+            && theirs
+                .last()
+                .is_some_and(|l| l.eq_ignore_ascii_case(words[0]))
+        {
             let _ = id;
             return format!("person|{}", a.name.to_lowercase());
         }

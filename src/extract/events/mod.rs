@@ -1,6 +1,7 @@
 //! Events: PLOVER-coded actions with source and target actors.
 
-// pub mod roles; (wired when the lexicon lands)
+pub mod attribution;
+pub mod roles;
 
 pub mod lexicon;
 pub mod modality;

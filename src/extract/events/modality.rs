@@ -105,7 +105,8 @@ struct CueTable {
     index: PatternIndex,
 }
 
-static BUILTIN: Lazy<Result<CueTable, LexiconError>> = Lazy::new(|| CueTable::from_tsv(MODALITY_TSV));
+static BUILTIN: Lazy<Result<CueTable, LexiconError>> =
+    Lazy::new(|| CueTable::from_tsv(MODALITY_TSV));
 
 /// Checks that the embedded cue table parses (call at start-up to fail early).
 pub fn check_builtin() -> Result<(), LexiconError> {
@@ -174,8 +175,8 @@ impl CueTable {
                 a => return Err(err(line_no, format!("applies '{a}' is not any|verb|noun"))),
             };
             let pattern = Pattern::parse(pattern, false).map_err(|m| err(line_no, m))?;
-            let id = u32::try_from(cues.len())
-                .map_err(|_| err(line_no, "too many rows".to_string()))?;
+            let id =
+                u32::try_from(cues.len()).map_err(|_| err(line_no, "too many rows".to_string()))?;
             index.insert(&pattern, id);
             cues.push(Cue {
                 pattern,
@@ -230,23 +231,96 @@ impl CueTable {
 
 /// Words that may stand between an adjacent cue and its trigger.
 const TRANSPARENT: &[&str] = &[
-    "be", "is", "are", "was", "were", "been", "being", "am", "'s", "’s", "have", "has", "had",
-    "having", "do", "does", "did", "not", "n't", "n’t", "never", "yet", "also", "already",
-    "still", "just", "even", "ever", "soon", "then", "now", "again", "once", "to", "all",
-    "both", "further", "later", "only", "finally", "first", "jointly", "formally",
-    "officially", "reportedly", "allegedly", "immediately", "eventually", "probably",
-    "possibly", "likely", "actually", "really", "directly", "fully", "personally",
+    "be",
+    "is",
+    "are",
+    "was",
+    "were",
+    "been",
+    "being",
+    "am",
+    "'s",
+    "’s",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "not",
+    "n't",
+    "n’t",
+    "never",
+    "yet",
+    "also",
+    "already",
+    "still",
+    "just",
+    "even",
+    "ever",
+    "soon",
+    "then",
+    "now",
+    "again",
+    "once",
+    "to",
+    "all",
+    "both",
+    "further",
+    "later",
+    "only",
+    "finally",
+    "first",
+    "jointly",
+    "formally",
+    "officially",
+    "reportedly",
+    "allegedly",
+    "immediately",
+    "eventually",
+    "probably",
+    "possibly",
+    "likely",
+    "actually",
+    "really",
+    "directly",
+    "fully",
+    "personally",
 ];
 
 /// Words that end a clause for `clause` scope.
 const CLAUSE_BREAKS: &[&str] = &[
-    ",", ";", ":", "but", "while", "whereas", "although", "though", "because", "after",
-    "before", "when", "since", "and", "meanwhile", "however", "(", ")",
+    ",",
+    ";",
+    ":",
+    "but",
+    "while",
+    "whereas",
+    "although",
+    "though",
+    "because",
+    "after",
+    "before",
+    "when",
+    "since",
+    "and",
+    "meanwhile",
+    "however",
+    "(",
+    ")",
 ];
 
 /// Words that end the reach of a `sentence` cue.
 const SENTENCE_BREAKS: &[&str] = &[
-    ";", "but", "while", "whereas", "although", "though", "however", "meanwhile",
+    ";",
+    "but",
+    "while",
+    "whereas",
+    "although",
+    "though",
+    "however",
+    "meanwhile",
 ];
 
 const CLOSING: &[&str] = &[",", "”", "\"", "''", "’", "—"];
@@ -254,7 +328,7 @@ const CLOSING: &[&str] = &[",", "”", "\"", "''", "’", "—"];
 fn scope_ok(scope: Scope, between: &[Tok], trigger_is_noun: bool) -> bool {
     match scope {
         Scope::Adjacent => between.iter().all(|t| {
-            TRANSPARENT.contains(&t.lower.as_str())
+            TRANSPARENT.contains(&t.lower.as_ref())
                 || (t.lower.ends_with("ly") && !t.boundary)
                 || (trigger_is_noun
                     && !t.boundary
@@ -262,15 +336,15 @@ fn scope_ok(scope: Scope, between: &[Tok], trigger_is_noun: bool) -> bool {
         }),
         Scope::Clause => between
             .iter()
-            .all(|t| !CLAUSE_BREAKS.contains(&t.lower.as_str())),
+            .all(|t| !CLAUSE_BREAKS.contains(&t.lower.as_ref())),
         Scope::Sentence => between
             .iter()
-            .all(|t| !SENTENCE_BREAKS.contains(&t.lower.as_str())),
+            .all(|t| !SENTENCE_BREAKS.contains(&t.lower.as_ref())),
         Scope::Quoted => {
-            between.iter().any(|t| CLOSING.contains(&t.lower.as_str()))
+            between.iter().any(|t| CLOSING.contains(&t.lower.as_ref()))
                 && between
                     .iter()
-                    .all(|t| !SENTENCE_BREAKS.contains(&t.lower.as_str()))
+                    .all(|t| !SENTENCE_BREAKS.contains(&t.lower.as_ref()))
         }
     }
 }
@@ -362,34 +436,118 @@ mod tests {
     fn seed_modalities() {
         use Modality::*;
         let cases = [
-            ("Israeli forces have reportedly withdrawn behind the so-called “Yellow Line”.", "withdrawn", Reported),
-            ("Israeli forces claimed to have retrieved the remains of a captive from Gaza.", "retrieved", Reported),
-            ("Kalın met on Tuesday with Qatar’s Prime Minister in Cairo.", "met", Asserted),
-            ("According to diplomatic sources, the sides agreed to intensify joint coordination.", "agreed", Reported),
-            ("Ukraine is preparing for President Volodymyr Zelensky’s visit to the United States in November.", "visit", Planned),
-            ("Zelensky will visit the United States in November to meet Trump.", "meet", Planned),
-            ("Zelensky will visit the United States in November.", "visit", Planned),
+            (
+                "Israeli forces have reportedly withdrawn behind the so-called “Yellow Line”.",
+                "withdrawn",
+                Reported,
+            ),
+            (
+                "Israeli forces claimed to have retrieved the remains of a captive from Gaza.",
+                "retrieved",
+                Reported,
+            ),
+            (
+                "Kalın met on Tuesday with Qatar’s Prime Minister in Cairo.",
+                "met",
+                Asserted,
+            ),
+            (
+                "According to diplomatic sources, the sides agreed to intensify joint coordination.",
+                "agreed",
+                Reported,
+            ),
+            (
+                "Ukraine is preparing for President Volodymyr Zelensky’s visit to the United States in November.",
+                "visit",
+                Planned,
+            ),
+            (
+                "Zelensky will visit the United States in November to meet Trump.",
+                "meet",
+                Planned,
+            ),
+            (
+                "Zelensky will visit the United States in November.",
+                "visit",
+                Planned,
+            ),
             ("The army did not attack the village.", "attack", Negated),
             ("The army didn't attack the village.", "attack", Negated),
-            ("Officials said the army would not attack the village.", "attack", Negated),
+            (
+                "Officials said the army would not attack the village.",
+                "attack",
+                Negated,
+            ),
             ("The rebels never attacked the town.", "attacked", Negated),
             ("There were no talks on Tuesday.", "talks", Negated),
-            ("The minister refused to meet the delegation.", "meet", Negated),
-            ("The ministry denied that its forces attacked the convoy.", "attacked", Negated),
-            ("If Russian forces attack, the alliance will respond.", "attack", Hypothetical),
-            ("The rebels could attack the capital.", "attack", Hypothetical),
-            ("The group threatened to storm the embassy.", "storm", Hypothetical),
+            (
+                "The minister refused to meet the delegation.",
+                "meet",
+                Negated,
+            ),
+            (
+                "The ministry denied that its forces attacked the convoy.",
+                "attacked",
+                Negated,
+            ),
+            (
+                "If Russian forces attack, the alliance will respond.",
+                "attack",
+                Hypothetical,
+            ),
+            (
+                "The rebels could attack the capital.",
+                "attack",
+                Hypothetical,
+            ),
+            (
+                "The group threatened to storm the embassy.",
+                "storm",
+                Hypothetical,
+            ),
             ("The group began to attack the embassy.", "attack", Asserted),
-            ("Rebels attacked the town on Monday, police said.", "attacked", Reported),
-            ("Rebels attacked the town on Monday and police said nothing.", "attacked", Asserted),
-            ("Police said rebels attacked the town on Monday.", "attacked", Reported),
-            ("The foreign minister is expected to visit Paris.", "visit", Planned),
+            (
+                "Rebels attacked the town on Monday, police said.",
+                "attacked",
+                Reported,
+            ),
+            (
+                "Rebels attacked the town on Monday and police said nothing.",
+                "attacked",
+                Asserted,
+            ),
+            (
+                "Police said rebels attacked the town on Monday.",
+                "attacked",
+                Reported,
+            ),
+            (
+                "The foreign minister is expected to visit Paris.",
+                "visit",
+                Planned,
+            ),
             ("The two leaders plan to meet next week.", "meet", Planned),
             ("Talks are scheduled for next week.", "Talks", Planned),
-            ("The upcoming talks will be held in Geneva.", "talks", Planned),
-            ("The UN urged Israel to withdraw from the territory.", "withdraw", Hypothetical),
-            ("Medical authorities in Gaza reported Tuesday that the Palestinian death toll has climbed to 69,775.", "toll", Reported),
-            ("The group claimed responsibility for the attack.", "attack", Asserted),
+            (
+                "The upcoming talks will be held in Geneva.",
+                "talks",
+                Planned,
+            ),
+            (
+                "The UN urged Israel to withdraw from the territory.",
+                "withdraw",
+                Hypothetical,
+            ),
+            (
+                "Medical authorities in Gaza reported Tuesday that the Palestinian death toll has climbed to 69,775.",
+                "toll",
+                Reported,
+            ),
+            (
+                "The group claimed responsibility for the attack.",
+                "attack",
+                Asserted,
+            ),
         ];
         for (s, head, want) in cases {
             assert_eq!(modality_of(s, head), want, "{s}");

@@ -21,8 +21,23 @@ pub struct Roles {
 fn is_clause_break(w: &str) -> bool {
     matches!(
         w,
-        ";" | ":" | "—" | "–" | "that" | "which" | "who" | "while" | "whereas" | "although"
-            | "because" | "after" | "before" | "as" | "when" | "but" | "despite" | "amid"
+        ";" | ":"
+            | "—"
+            | "–"
+            | "that"
+            | "which"
+            | "who"
+            | "while"
+            | "whereas"
+            | "although"
+            | "because"
+            | "after"
+            | "before"
+            | "as"
+            | "when"
+            | "but"
+            | "despite"
+            | "amid"
     )
 }
 
@@ -38,7 +53,7 @@ pub fn assign(
     let mut roles = Roles::default();
     let rel = |m: &Mention| (m.tok_start - base, m.tok_end - base);
     let participant = |m: &Mention| {
-        !m.locative && resolved.actors[m.actor].kind != ActorKind::Location
+        !m.locative && !m.partial && resolved.actors[m.actor].kind != ActorKind::Location
     };
 
     // Left: the subject. Scan back to the clause start; take the nearest participant and any
@@ -58,7 +73,11 @@ pub fn assign(
         })
         .collect();
     let strong_before: Vec<&&Mention> = before.iter().copied().filter(|m| !m.adjectival).collect();
-    let pool = if strong_before.is_empty() { &before } else { &strong_before };
+    let pool = if strong_before.is_empty() {
+        &before
+    } else {
+        &strong_before
+    };
     if let Some(last) = pool.last() {
         let mut chosen = vec![last.actor];
         let mut edge = rel(last).0;
@@ -80,7 +99,21 @@ pub fn assign(
     let window_end = (trigger.end + 18).min(words.len());
     let mut right_bound = window_end;
     for (i, w) in words.iter().enumerate().take(window_end).skip(trigger.end) {
-        if matches!(*w, ";" | ":" | "—" | "–" | "which" | "who" | "while" | "whereas" | "but") {
+        // "— particularly through the CMCC —" elaborates the object; it does not end the clause.
+        let elaborating = matches!(*w, "—" | "–")
+            && words.get(i + 1).is_some_and(|n| {
+                matches!(
+                    n.to_ascii_lowercase().as_str(),
+                    "particularly" | "especially" | "notably" | "including" | "mainly" | "namely"
+                )
+            });
+        if elaborating {
+            continue;
+        }
+        if matches!(
+            *w,
+            ";" | ":" | "—" | "–" | "which" | "who" | "while" | "whereas" | "but"
+        ) {
             right_bound = i;
             break;
         }
@@ -93,7 +126,11 @@ pub fn assign(
         })
         .collect();
     let strong_after: Vec<&&Mention> = after.iter().copied().filter(|m| !m.adjectival).collect();
-    let pool = if strong_after.is_empty() { &after } else { &strong_after };
+    let pool = if strong_after.is_empty() {
+        &after
+    } else {
+        &strong_after
+    };
     if let Some(first) = pool.first() {
         let mut chosen = vec![first.actor];
         let mut edge = rel(first).1;
@@ -121,7 +158,9 @@ pub fn assign(
     }
     // Passive voice: "was attacked by X" -> X is the source.
     if trigger.passive {
-        let by = words[trigger.end..right_bound].iter().position(|w| *w == "by");
+        let by = words[trigger.end..right_bound]
+            .iter()
+            .position(|w| *w == "by");
         if by.is_some() {
             std::mem::swap(&mut roles.sources, &mut roles.targets);
         } else {

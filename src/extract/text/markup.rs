@@ -86,7 +86,8 @@ pub fn looks_like_html(text: &str) -> bool {
     while let Some(p) = memchr_any(b, i) {
         let rest = &b[p..];
         if rest[0] == b'<' {
-            if rest.len() > 1 && (rest[1].is_ascii_alphabetic() || rest[1] == b'/' || rest[1] == b'!')
+            if rest.len() > 1
+                && (rest[1].is_ascii_alphabetic() || rest[1] == b'/' || rest[1] == b'!')
             {
                 return true;
             }
@@ -112,8 +113,30 @@ fn memchr_any(b: &[u8], from: usize) -> Option<usize> {
 
 /// Tags whose end starts a new line: block-level elements.
 const BLOCK_TAGS: &[&str] = &[
-    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-    "blockquote", "section", "article", "header", "footer", "figcaption", "hr", "pre", "dd", "dt",
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figcaption",
+    "hr",
+    "pre",
+    "dd",
+    "dt",
 ];
 /// Tags whose content is dropped whole.
 const SKIP_TAGS: &[&str] = &["script", "style", "noscript", "template", "svg", "iframe"];
@@ -176,7 +199,11 @@ pub fn strip_html(text: &str) -> Cleaned {
                     break; // a stray '<' to the end: keep it as text
                 };
                 let tag = &text[i + 1..i + close];
-                if tag.is_empty() || !(tag.as_bytes()[0].is_ascii_alphabetic() || tag.starts_with('/') || tag.starts_with('!')) {
+                if tag.is_empty()
+                    || !(tag.as_bytes()[0].is_ascii_alphabetic()
+                        || tag.starts_with('/')
+                        || tag.starts_with('!'))
+                {
                     i += 1; // "a < b": not a tag
                     continue;
                 }
@@ -232,7 +259,10 @@ pub fn strip_html(text: &str) -> Cleaned {
             _ => i += 1,
         }
     }
-    b.copy(&text[copy_from.min(text.len())..], copy_from.min(text.len()));
+    b.copy(
+        &text[copy_from.min(text.len())..],
+        copy_from.min(text.len()),
+    );
     Cleaned {
         text: b.out,
         map: OffsetMap {
@@ -250,7 +280,11 @@ fn decode_entity(name: &str) -> Option<String> {
             num.parse::<u32>().ok()?
         };
         let c = char::from_u32(code)?;
-        return Some(if c == '\u{a0}' { ' '.to_string() } else { c.to_string() });
+        return Some(if c == '\u{a0}' {
+            ' '.to_string()
+        } else {
+            c.to_string()
+        });
     }
     ENTITIES
         .iter()
@@ -327,9 +361,15 @@ mod tests {
         let c = clean(src);
         assert_eq!(c.text, "\nTom & Jerry\n\nmet today.\n");
         let tom = c.text.find("Tom").unwrap();
-        assert_eq!(&src[c.map.to_original(tom)..c.map.to_original(tom) + 3], "Tom");
+        assert_eq!(
+            &src[c.map.to_original(tom)..c.map.to_original(tom) + 3],
+            "Tom"
+        );
         let met = c.text.find("met").unwrap();
-        assert_eq!(&src[c.map.to_original(met)..c.map.to_original(met) + 3], "met");
+        assert_eq!(
+            &src[c.map.to_original(met)..c.map.to_original(met) + 3],
+            "met"
+        );
     }
 
     #[test]
@@ -350,7 +390,18 @@ mod tests {
 
     #[test]
     fn odd_html_never_panics() {
-        for s in ["<", "<<>>", "&", "&#;", "&#99999999;", "<script>", "<!--", "<p", "&amp", "<a href='x'>é</a>"] {
+        for s in [
+            "<",
+            "<<>>",
+            "&",
+            "&#;",
+            "&#99999999;",
+            "<script>",
+            "<!--",
+            "<p",
+            "&amp",
+            "<a href='x'>é</a>",
+        ] {
             let _ = clean(s);
         }
     }

@@ -44,7 +44,11 @@ impl<'a> CodePoints<'a> {
             return byte;
         }
         let i = self.checkpoints.partition_point(|&(b, _)| b <= byte);
-        let (b0, c0) = if i == 0 { (0, 0) } else { self.checkpoints[i - 1] };
+        let (b0, c0) = if i == 0 {
+            (0, 0)
+        } else {
+            self.checkpoints[i - 1]
+        };
         let mut end = byte;
         while !self.text.is_char_boundary(end) {
             end -= 1;

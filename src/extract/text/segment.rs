@@ -152,7 +152,8 @@ impl Segmenter {
             let mut ends_story = false;
             for rule in self.rules.iter().filter(|r| !r.paragraph) {
                 for m in rule.regex.find_iter(ptext) {
-                    seg.excluded.push(para.start + m.start()..para.start + m.end());
+                    seg.excluded
+                        .push(para.start + m.start()..para.start + m.end());
                     if rule.action == Action::EndStory {
                         ends_story = true;
                     }
@@ -207,7 +208,10 @@ fn capitalized_names(p: &str) -> Vec<String> {
         let ends = raw.ends_with(['.', '!', '?']) && !raw.ends_with("U.S.");
         let breaks = ends || raw.ends_with([',', ';', ':', ')', '”', '"']);
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric());
-        let w = w.strip_suffix("’s").or_else(|| w.strip_suffix("'s")).unwrap_or(w);
+        let w = w
+            .strip_suffix("’s")
+            .or_else(|| w.strip_suffix("'s"))
+            .unwrap_or(w);
         let cap = w.chars().next().is_some_and(|c| c.is_uppercase());
         if cap && !sentence_start && !STOP_CAPS.contains(&w) {
             current.push(w);
@@ -228,10 +232,38 @@ fn capitalized_names(p: &str) -> Vec<String> {
 }
 
 const STOP_CAPS: &[&str] = &[
-    "The", "This", "That", "These", "They", "Tuesday", "Monday", "Wednesday", "Thursday",
-    "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July",
-    "August", "September", "October", "November", "December", "President", "Minister",
-    "Prime", "Foreign", "Secretary", "General", "Director", "National", "International",
+    "The",
+    "This",
+    "That",
+    "These",
+    "They",
+    "Tuesday",
+    "Monday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "President",
+    "Minister",
+    "Prime",
+    "Foreign",
+    "Secretary",
+    "General",
+    "Director",
+    "National",
+    "International",
 ];
 
 /// Does a paragraph continue the story whose names are `story`? In a digest one shared name
@@ -256,7 +288,11 @@ fn is_headline(p: &str) -> bool {
     }
     let caps = words
         .iter()
-        .filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric()))
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        })
         .count();
     caps * 2 >= words.len()
 }
@@ -324,8 +360,31 @@ const TITLE_ABBREVIATIONS: &[&str] = &[
     "Rep.", "St.", "Adm.", "Maj.", "Hon.", "Rev.", "No.",
 ];
 const SENTENCE_OPENERS: &[&str] = &[
-    "The", "A", "An", "He", "She", "It", "They", "We", "I", "In", "But", "And", "This", "That",
-    "There", "On", "At", "As", "His", "Her", "Their", "Its", "Officials", "However", "Meanwhile",
+    "The",
+    "A",
+    "An",
+    "He",
+    "She",
+    "It",
+    "They",
+    "We",
+    "I",
+    "In",
+    "But",
+    "And",
+    "This",
+    "That",
+    "There",
+    "On",
+    "At",
+    "As",
+    "His",
+    "Her",
+    "Their",
+    "Its",
+    "Officials",
+    "However",
+    "Meanwhile",
 ];
 
 #[cfg(test)]
@@ -343,7 +402,9 @@ mod tests {
     #[test]
     fn splits_around_abbreviations() {
         assert_eq!(
-            sentences("U.S. President Donald Trump met Dr. Smith on Nov. 25. He left. The U.S. The end."),
+            sentences(
+                "U.S. President Donald Trump met Dr. Smith on Nov. 25. He left. The U.S. The end."
+            ),
             vec![
                 "U.S. President Donald Trump met Dr. Smith on Nov. 25.",
                 "He left.",

@@ -30,8 +30,8 @@ const ABBREVIATIONS: &[&str] = &[
     "vol", "fig", "approx", "dept", "est", "mt", "ft", "ave", "blvd", "rd", "hon", "rev", "fr",
     "messrs", "mme", "mlle", "cf", "al", "e.g", "i.e", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u",
     "d.c", "ariz", "calif", "colo", "conn", "fla", "ga", "ill", "ind", "kan", "ky", "la", "md",
-    "mass", "mich", "minn", "miss", "mo", "mont", "neb", "nev", "okla", "ore", "pa", "tenn",
-    "tex", "va", "vt", "wash", "wis", "wyo",
+    "mass", "mich", "minn", "miss", "mo", "mont", "neb", "nev", "okla", "ore", "pa", "tenn", "tex",
+    "va", "vt", "wash", "wis", "wyo",
 ];
 
 /// True when `word` (without its final period) is a known abbreviation or looks like one:
@@ -46,7 +46,11 @@ pub fn is_abbreviation(word: &str) -> bool {
     {
         return true; // an initial: "J." in "J. Smith"
     }
-    if word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2 && !p.is_empty()) {
+    if word.contains('.')
+        && word
+            .split('.')
+            .all(|p| p.chars().count() <= 2 && !p.is_empty())
+    {
         return true; // "U.S", "a.m", "U.N"
     }
     let lower = word.to_lowercase();
@@ -65,20 +69,7 @@ fn is_open_punct(c: char) -> bool {
 fn is_close_punct(c: char) -> bool {
     matches!(
         c,
-        '"' | '\''
-            | ')'
-            | ']'
-            | '}'
-            | '”'
-            | '’'
-            | '»'
-            | '›'
-            | ','
-            | ';'
-            | ':'
-            | '!'
-            | '?'
-            | '…'
+        '"' | '\'' | ')' | ']' | '}' | '”' | '’' | '»' | '›' | ',' | ';' | ':' | '!' | '?' | '…'
     )
 }
 
@@ -227,7 +218,9 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         out.push(Token { start: cut, end });
         return;
     }
-    for suffix in ["'re", "'ve", "'ll", "'d", "'m", "’re", "’ve", "’ll", "’d", "’m"] {
+    for suffix in [
+        "'re", "'ve", "'ll", "'d", "'m", "’re", "’ve", "’ll", "’d", "’m",
+    ] {
         if lower.len() > suffix.len() && lower.ends_with(suffix) {
             let cut = end - suffix.len();
             out.push(Token { start, end: cut });
@@ -251,8 +244,21 @@ mod tests {
         assert_eq!(
             toks("Qatar’s Prime Minister met U.S. officials (MİT), didn't he?"),
             vec![
-                "Qatar", "’s", "Prime", "Minister", "met", "U.S.", "officials", "(", "MİT", ")",
-                ",", "did", "n't", "he", "?"
+                "Qatar",
+                "’s",
+                "Prime",
+                "Minister",
+                "met",
+                "U.S.",
+                "officials",
+                "(",
+                "MİT",
+                ")",
+                ",",
+                "did",
+                "n't",
+                "he",
+                "?"
             ]
         );
         assert_eq!(
@@ -262,12 +268,17 @@ mod tests {
                 "then", "left", "..."
             ]
         );
-        assert_eq!(toks("US-backed 69,775 3.5%"), vec!["US-backed", "69,775", "3.5%"]);
+        assert_eq!(
+            toks("US-backed 69,775 3.5%"),
+            vec!["US-backed", "69,775", "3.5%"]
+        );
     }
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in ["", ".", "...", "'", "’s", "—", "a—", "—a", "(.)", "n't", "..a.."] {
+        for s in [
+            "", ".", "...", "'", "’s", "—", "a—", "—a", "(.)", "n't", "..a..",
+        ] {
             let _ = tokenize(s);
         }
     }

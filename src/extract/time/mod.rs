@@ -1,1 +1,499 @@
-//! Time expressions (TIMEX3).
+//! Time expressions (TIMEX3): a HeidelTime-style rule-based tagger for English news.
+//!
+//! Everything language-specific lives in `data/time/` and is embedded at compile time:
+//!
+//! * `vocabulary.tsv`: phrase classes with their values (month names, weekdays, numbers in
+//!   words, units, parts of day, modifiers...), HeidelTime's "repattern" + "normalization".
+//! * `patterns.tsv`: the named patterns rules use (`%MONTH`, `%DAY`, `%YEAR`...), each a regex
+//!   over the vocabulary plus how to normalize what it captured.
+//! * `rules.tsv`: extraction rules: pattern, TIMEX3 type, value template, mod template.
+//! * `cues.tsv`: tense cue words, to choose between the past and the coming "Tuesday".
+//!
+//! The code only interprets the tables. Tagging is two-phase, like HeidelTime: all rules are
+//! matched (a `RegexSet` over each sentence first tells which rules can match there, so the
+//! cost stays linear in the text and independent of the number of rules that cannot match),
+//! overlaps are resolved in favour of the longest match, then the survivors are normalized in
+//! text order so that "a year earlier" can anchor on the date mentioned before it.
+
+mod pattern;
+mod segment;
+mod tables;
+mod template;
+mod tense;
+mod value;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use crate::article::ReferenceTime;
+use pattern::{Lexicon, Normalizer, expand_rule_pattern, is_word_char, requirements_of};
+use template::{Context, Flags, Template};
+use tense::Cues;
+pub use tense::Tense;
+pub use value::{Bounds, Granularity, bounds};
+
+/// The TIMEX3 type of an expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimexKind {
+    Date,
+    Time,
+    Duration,
+    Set,
+}
+
+impl TimexKind {
+    /// The TIMEX3 `type` attribute: `"DATE"`, `"TIME"`, `"DURATION"` or `"SET"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TimexKind::Date => "DATE",
+            TimexKind::Time => "TIME",
+            TimexKind::Duration => "DURATION",
+            TimexKind::Set => "SET",
+        }
+    }
+}
+
+/// One time expression found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timex {
+    /// Byte range of the expression in the tagged text (TimeML span conventions: a leading
+    /// "on", "in" or "since" is outside).
+    pub start: usize,
+    pub end: usize,
+    pub kind: TimexKind,
+    /// The TIMEX3 `value` (`2025-11-25`, `2025-W48`, `P3D`, `PRESENT_REF`, `XXXX-11`...).
+    pub value: String,
+    /// The TIMEX3 `mod` (`START`, `END`, `MID`, `APPROX`...).
+    pub modifier: Option<String>,
+    /// True when the value came from anchoring on the reference time or an earlier date.
+    pub relative: bool,
+    /// False when a relative expression had nothing to anchor on; the value is then
+    /// underspecified (`XXXX-XX-XX`).
+    pub resolved: bool,
+}
+
+/// Why the rule tables could not be loaded. Only a broken edit of `data/time/` causes this;
+/// the message names the file and line to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeRulesError {
+    #[error("data/time/{file} line {line}: {reason}")]
+    Table {
+        file: &'static str,
+        line: usize,
+        reason: String,
+    },
+    #[error("data/time/rules.tsv rule `{rule}` (line {line}): {reason}")]
+    Rule {
+        rule: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("the time rules do not compile together ({reason}); simplify the largest patterns")]
+    RuleSet { reason: String },
+}
+
+/// What a rule yields: a TIMEX3 type, or nothing (a negative rule that claims its span so
+/// that no other rule tags it, like "May" the verb).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Yield {
+    Timex(TimexKind),
+    Nothing,
+}
+
+#[derive(Debug)]
+struct Rule {
+    name: String,
+    yields: Yield,
+    regex: Regex,
+    /// Capture groups with their normalizers, by name.
+    groups: Vec<(String, Normalizer)>,
+    /// The capture slot of each of `groups`, and of the expression's span (`T`, else the match).
+    group_slots: Vec<usize>,
+    span_slot: usize,
+    value: Template,
+    modifier: Template,
+    needs_tense: bool,
+}
+
+/// The time-expression tagger. Build once with [`TimeTagger::builtin`] and share it:
+/// it is `Send + Sync` and tagging does not mutate it.
+#[derive(Debug)]
+pub struct TimeTagger {
+    lexicon: Lexicon,
+    rules: Vec<Rule>,
+    /// The rules' requirements (see [`pattern::requirements_of`]), each once.
+    prefilter: RegexSet,
+    /// For each requirement of the prefilter, the rule groups that need it.
+    needed_by: Vec<Vec<usize>>,
+    /// Rules grouped by identical requirements.
+    groups: Vec<RuleGroup>,
+    cues: Cues,
+}
+
+/// Rules with the same requirements. A group of several rules also has a `RegexSet` of them,
+/// so that one scan tells which of them match a sentence (the weekday rules, for instance,
+/// all wait for a weekday name): scanning is the main cost of tagging.
+#[derive(Debug)]
+struct RuleGroup {
+    /// How many prefilter requirements the group has; it runs when all of them matched.
+    required: usize,
+    rules: Vec<usize>,
+    set: Option<RegexSet>,
+}
+
+/// A rule match before overlap resolution.
+#[derive(Debug, Clone)]
+struct Candidate {
+    start: usize,
+    end: usize,
+    rule: usize,
+    sentence: (usize, usize),
+    /// Capture spans (absolute byte offsets) in the order of the rule's groups.
+    captures: Vec<Option<(usize, usize)>>,
+}
+
+impl TimeTagger {
+    /// The tagger built from the tables embedded in the binary.
+    pub fn builtin() -> Result<TimeTagger, TimeRulesError> {
+        let lexicon = Lexicon::builtin()?;
+        let cues = Cues::builtin()?;
+        TimeTagger::build(lexicon, tables::RULES, cues)
+    }
+
+    fn build(
+        lexicon: Lexicon,
+        rules_table: &str,
+        cues: Cues,
+    ) -> Result<TimeTagger, TimeRulesError> {
+        let mut rules = Vec::new();
+        let mut requirements: Vec<String> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
+        // Requirement indexes of each group, and its rules.
+        let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+        for row in tables::rows("rules.tsv", rules_table, 4)? {
+            let name = row.get(0).to_string();
+            let err = |reason: String| TimeRulesError::Rule {
+                rule: name.clone(),
+                line: row.line,
+                reason,
+            };
+            let yields = match row.get(1) {
+                "DATE" => Yield::Timex(TimexKind::Date),
+                "TIME" => Yield::Timex(TimexKind::Time),
+                "DURATION" => Yield::Timex(TimexKind::Duration),
+                "SET" => Yield::Timex(TimexKind::Set),
+                "NONE" => Yield::Nothing,
+                other => {
+                    return Err(err(format!(
+                        "unknown type `{other}`; use DATE, TIME, DURATION, SET or NONE"
+                    )));
+                }
+            };
+            let (source, groups) = expand_rule_pattern(row.get(2), &lexicon).map_err(&err)?;
+            let regex = regex::RegexBuilder::new(&source)
+                .size_limit(1 << 24)
+                .build()
+                .map_err(|e| err(format!("pattern does not compile: {e}")))?;
+            let value = Template::parse(row.get(3)).map_err(|e| err(format!("value: {e}")))?;
+            let modifier = Template::parse(row.get(4)).map_err(|e| err(format!("mod: {e}")))?;
+            for g in value.groups().into_iter().chain(modifier.groups()) {
+                if !groups.iter().any(|(n, _)| *n == g) {
+                    return Err(err(format!(
+                        "template uses `{{{g}}}` but the pattern has no `%{g}`"
+                    )));
+                }
+            }
+            let needs_tense = value.needs_tense() || modifier.needs_tense();
+            let mut needs = requirements_of(row.get(2), &lexicon);
+            if needs.is_empty() {
+                needs.push(source.clone());
+            }
+            let mut key = Vec::with_capacity(needs.len());
+            for need in needs {
+                let k = match requirements.iter().position(|t| *t == need) {
+                    Some(k) => k,
+                    None => {
+                        requirements.push(need);
+                        requirements.len() - 1
+                    }
+                };
+                key.push(k);
+            }
+            key.sort_unstable();
+            key.dedup();
+            match group_keys.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(rules.len()),
+                None => group_keys.push((key, vec![rules.len()])),
+            }
+            sources.push(source.clone());
+            let slot = |name: &str| regex.capture_names().position(|n| n == Some(name));
+            let group_slots = groups
+                .iter()
+                .map(|(g, _)| {
+                    slot(g).ok_or_else(|| err(format!("group `{g}` is not in the regex")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let span_slot = slot("T").unwrap_or(0);
+            rules.push(Rule {
+                group_slots,
+                span_slot,
+                name,
+                yields,
+                regex,
+                groups,
+                value,
+                modifier,
+                needs_tense,
+            });
+        }
+        let prefilter = RegexSetBuilder::new(&requirements)
+            .size_limit(1 << 28)
+            .dfa_size_limit(1 << 26)
+            .build()
+            .map_err(|e| TimeRulesError::RuleSet {
+                reason: e.to_string(),
+            })?;
+        let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); requirements.len()];
+        let mut groups = Vec::with_capacity(group_keys.len());
+        for (g, (key, members)) in group_keys.into_iter().enumerate() {
+            for &k in &key {
+                needed_by[k].push(g);
+            }
+            let set = if members.len() > 1 {
+                let patterns: Vec<&str> = members.iter().map(|&r| sources[r].as_str()).collect();
+                Some(
+                    RegexSetBuilder::new(patterns)
+                        .size_limit(1 << 26)
+                        .build()
+                        .map_err(|e| TimeRulesError::RuleSet {
+                            reason: e.to_string(),
+                        })?,
+                )
+            } else {
+                None
+            };
+            groups.push(RuleGroup {
+                required: key.len(),
+                rules: members,
+                set,
+            });
+        }
+        Ok(TimeTagger {
+            lexicon,
+            rules,
+            prefilter,
+            needed_by,
+            groups,
+            cues,
+        })
+    }
+
+    /// Number of rules loaded (for diagnostics).
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// All time expressions in `text`, sorted by start, non-overlapping. Byte offsets.
+    ///
+    /// Relative expressions are anchored on `reference` in its own UTC offset; without one
+    /// they keep an underspecified value and `resolved == false`.
+    pub fn tag(&self, text: &str, reference: Option<&ReferenceTime>) -> Vec<Timex> {
+        let reference_day: Option<NaiveDate> = reference.map(|r| r.instant.date_naive());
+        let mut out = Vec::new();
+        let mut anchor: Option<value::Point> = None;
+        let mut period: Option<value::Point> = None;
+        for sentence in segment::sentences(text) {
+            let chosen = self.candidates_in(text, sentence);
+            for cand in chosen {
+                let rule = &self.rules[cand.rule];
+                let Yield::Timex(kind) = rule.yields else {
+                    continue;
+                };
+                let Some((timex, from_mention)) =
+                    self.normalize(text, &cand, kind, reference_day, (anchor, period))
+                else {
+                    continue;
+                };
+                if !from_mention
+                    && matches!(kind, TimexKind::Date | TimexKind::Time)
+                    && let Some(p) = value::parse_point(&timex.value)
+                    && p.granularity >= Granularity::Year
+                {
+                    anchor = Some(p);
+                    if matches!(p.granularity, Granularity::Quarter | Granularity::Half) {
+                        period = Some(p);
+                    }
+                }
+                out.push(timex);
+            }
+        }
+        out
+    }
+
+    /// The rule matches of one sentence that survive overlap resolution, in text order.
+    fn candidates_in(&self, text: &str, (s_start, s_end): (usize, usize)) -> Vec<Candidate> {
+        let Some(hay) = text.get(s_start..s_end) else {
+            return Vec::new();
+        };
+        let matched = self.prefilter.matches(hay);
+        if !matched.matched_any() {
+            return Vec::new();
+        }
+        let mut group_ids: Vec<usize> = matched
+            .iter()
+            .flat_map(|k| self.needed_by[k].iter().copied())
+            .collect();
+        group_ids.sort_unstable();
+        // The groups all of whose requirements matched (a group id appears once per matched
+        // requirement), then the rules of those groups that match somewhere in the sentence.
+        let mut rule_ids = Vec::new();
+        for run in group_ids.chunk_by(|a, b| a == b) {
+            let Some(group) = run.first().and_then(|&g| self.groups.get(g)) else {
+                continue;
+            };
+            if run.len() != group.required {
+                continue;
+            }
+            match &group.set {
+                None => rule_ids.extend_from_slice(&group.rules),
+                Some(set) => rule_ids.extend(set.matches(hay).iter().map(|i| group.rules[i])),
+            }
+        }
+        rule_ids.sort_unstable();
+        let mut cands = Vec::new();
+        for idx in rule_ids {
+            let rule = &self.rules[idx];
+            // One search per match with reused capture slots: most triggered rules do not
+            // match, and a miss then costs one DFA scan and no allocation per match.
+            let mut locs = rule.regex.capture_locations();
+            let mut at = 0;
+            while at <= hay.len() {
+                let Some(whole) = rule.regex.captures_read_at(&mut locs, hay, at) else {
+                    break;
+                };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    hay.get(whole.end()..)
+                        .and_then(|rest| rest.chars().next())
+                        .map_or(hay.len() + 1, |c| whole.end() + c.len_utf8())
+                };
+                let Some((ms, me)) = locs.get(rule.span_slot) else {
+                    continue;
+                };
+                if ms == me || !at_word_edges(hay, ms, me) {
+                    continue;
+                }
+                let captures = rule
+                    .group_slots
+                    .iter()
+                    .map(|&k| locs.get(k).map(|(a, b)| (s_start + a, s_start + b)))
+                    .collect();
+                cands.push(Candidate {
+                    start: s_start + ms,
+                    end: s_start + me,
+                    rule: idx,
+                    sentence: (s_start, s_end),
+                    captures,
+                });
+            }
+        }
+        // Longest match wins; among equals, the earlier rule in the table.
+        cands.sort_by(|a, b| {
+            (b.end - b.start)
+                .cmp(&(a.end - a.start))
+                .then(a.rule.cmp(&b.rule))
+                .then(a.start.cmp(&b.start))
+        });
+        let mut taken: BTreeMap<usize, Candidate> = BTreeMap::new();
+        for c in cands {
+            let before_overlaps = taken
+                .range(..c.end)
+                .next_back()
+                .is_some_and(|(_, prev)| prev.end > c.start);
+            if !before_overlaps {
+                taken.insert(c.start, c);
+            }
+        }
+        taken.into_values().collect()
+    }
+
+    fn normalize(
+        &self,
+        text: &str,
+        cand: &Candidate,
+        kind: TimexKind,
+        reference: Option<NaiveDate>,
+        (anchor, period): (Option<value::Point>, Option<value::Point>),
+    ) -> Option<(Timex, bool)> {
+        let rule = &self.rules[cand.rule];
+        let ref_year = reference.map(|d| d.year());
+        let group = |name: &str| -> Option<String> {
+            let k = rule.groups.iter().position(|(g, _)| g == name)?;
+            let (s, e) = (*cand.captures.get(k)?)?;
+            let (_, normalizer) = &rule.groups[k];
+            self.lexicon
+                .normalize(normalizer, text.get(s..e)?, ref_year)
+        };
+        let tense = if rule.needs_tense {
+            let (ss, se) = cand.sentence;
+            let sentence = text.get(ss..se)?;
+            self.cues.tense_at(sentence, cand.start - ss, cand.end - ss)
+        } else {
+            Tense::Unknown
+        };
+        let ctx = Context {
+            group: &group,
+            reference,
+            tense,
+            anchor,
+            period,
+        };
+        let mut flags = Flags::default();
+        let value = rule.value.eval(&ctx, &mut flags)?;
+        if value.is_empty() {
+            return None;
+        }
+        let modifier = rule
+            .modifier
+            .eval(&ctx, &mut flags)
+            .filter(|m| !m.is_empty());
+        let timex = Timex {
+            start: cand.start,
+            end: cand.end,
+            kind,
+            value,
+            modifier,
+            relative: flags.relative,
+            resolved: !flags.unresolved,
+        };
+        Some((timex, flags.from_mention))
+    }
+
+    /// The name of the rule that produced the timex at `[start, end)` of `text` (development aid).
+    pub fn explain(&self, text: &str, start: usize, end: usize) -> Option<&str> {
+        let sentence = segment::sentences(text)
+            .into_iter()
+            .find(|&(s, e)| s <= start && end <= e)?;
+        self.candidates_in(text, sentence)
+            .into_iter()
+            .find(|c| c.start == start && c.end == end)
+            .map(|c| self.rules[c.rule].name.as_str())
+    }
+}
+
+/// True when `[start, end)` neither begins nor ends inside a word (checked on Unicode
+/// characters, which the ASCII `\b` of the patterns does not see).
+fn at_word_edges(hay: &str, start: usize, end: usize) -> bool {
+    let first = hay.get(start..).and_then(|s| s.chars().next());
+    let before = hay.get(..start).and_then(|s| s.chars().next_back());
+    let last = hay.get(..end).and_then(|s| s.chars().next_back());
+    let after = hay.get(end..).and_then(|s| s.chars().next());
+    let joined = |a: Option<char>, b: Option<char>| matches!((a, b), (Some(a), Some(b)) if is_word_char(a) && is_word_char(b));
+    !joined(before, first) && !joined(last, after)
+}
+
+#[cfg(test)]
+mod tests;

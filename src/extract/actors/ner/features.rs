@@ -13,7 +13,7 @@ use super::gazetteer::Gazetteer;
 use super::lexicon::CaseLexicon;
 
 /// Bumped whenever a template changes, so stale weights are refused instead of silently wrong.
-pub const FEATURE_SET_VERSION: u32 = 3;
+pub const FEATURE_SET_VERSION: u32 = 4;
 
 /// Upper bound on the number of features of one token (the tagger keeps them on the stack).
 pub const MAX_FEATURES: usize = 64;
@@ -56,11 +56,21 @@ fn fmix64(mut k: u64) -> u64 {
 pub fn lower_hash(word: &str) -> u64 {
     let mut h = Hasher::new(1);
     for c in word.chars() {
+        push_lower(&mut h, c);
+    }
+    h.finish()
+}
+
+/// Feeds the lower-case form of `c` (ASCII fast path: `to_lowercase` is costly per char).
+#[inline]
+fn push_lower(h: &mut Hasher, c: char) {
+    if c.is_ascii() {
+        h.push(c.to_ascii_lowercase() as u32);
+    } else {
         for l in c.to_lowercase() {
             h.push(l as u32);
         }
     }
-    h.finish()
 }
 
 /// Hash of a phrase's lower-cased tokens, extendable one token at a time (gazetteer matching).
@@ -79,7 +89,6 @@ pub struct TokenInfo {
     pub lower: u64,
     pub shape: u64,
     pub short_shape: u8,
-    pub prefix: [u64; 3],
     pub suffix: [u64; 4],
     pub flags: u8,
     /// Case profile bucket of the lower-cased word (see [`CaseLexicon`]).
@@ -110,25 +119,14 @@ pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
     let mut wh = Hasher::new(2);
     let mut lh = Hasher::new(1);
     let mut sh = Hasher::new(3);
-    let mut prefix = [0u64; 3];
-    let (mut n_upper, mut n_lower, mut n_digit, mut n_alpha, mut n_chars) = (0, 0, 0, 0, 0);
+    let (mut n_upper, mut n_lower, mut n_digit, mut n_alpha) = (0, 0, 0, 0);
     let mut last_class = 0u32;
     let mut run = 0;
     let mut flags = 0u8;
     let mut first_upper = false;
     for (i, c) in word.chars().enumerate() {
-        n_chars += 1;
         wh.push(c as u32);
-        for l in c.to_lowercase() {
-            lh.push(l as u32);
-        }
-        if i < 3 {
-            let mut p = Hasher::new(10 + i as u64);
-            // Prefix hashes are built from the lower-case hash state so far.
-            p.push((lh.0 & 0xffff_ffff) as u32);
-            p.push((lh.0 >> 32) as u32);
-            prefix[i] = p.finish();
-        }
+        push_lower(&mut lh, c);
         let class = if c.is_uppercase() {
             n_upper += 1;
             n_alpha += 1;
@@ -166,17 +164,10 @@ pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
             sh.push(class);
         }
     }
-    if n_chars < 3 {
-        for p in prefix.iter_mut().skip(n_chars) {
-            *p = 0;
-        }
-    }
     let mut suffix = [0u64; 4];
     let mut sfx = Hasher::new(20);
     for (i, c) in word.chars().rev().take(4).enumerate() {
-        for l in c.to_lowercase() {
-            sfx.push(l as u32);
-        }
+        push_lower(&mut sfx, c);
         suffix[i] = sfx.finish();
     }
     if first_upper {
@@ -215,7 +206,6 @@ pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
         lower,
         shape: sh.finish(),
         short_shape,
-        prefix,
         suffix,
         flags,
         case: lex.bucket(lower),
@@ -272,7 +262,9 @@ const EOS: u64 = 0x0e05;
 
 #[inline]
 fn key(template: u32, v: u64) -> u32 {
-    let k = fmix64(v ^ (u64::from(template) << 56) ^ u64::from(template).wrapping_mul(0x2545_f491_4f6c_dd1d)) as u32;
+    let k = fmix64(
+        v ^ (u64::from(template) << 56) ^ u64::from(template).wrapping_mul(0x2545_f491_4f6c_dd1d),
+    ) as u32;
     // 0 marks an empty slot in the tagger's table.
     if k == 0 { 1 } else { k }
 }
@@ -290,7 +282,48 @@ pub fn token_features(
     i: usize,
     out: &mut [u32; MAX_FEATURES],
 ) -> usize {
+    let Some(t) = infos.get(i) else {
+        return 0;
+    };
+    let n = unigram_features(t, sent.mode != 1, out);
+    n + context_features(infos, sent, i, out, n)
+}
+
+/// The features of a token on its own (bias, word, lower-case form, shape, suffixes): the
+/// tagger caches their summed weights for frequent words. The exact word is left out of
+/// all-caps sentences, where it would only be an unseen upper-case form.
+pub fn unigram_features(t: &TokenInfo, with_word: bool, out: &mut [u32; MAX_FEATURES]) -> usize {
     let mut n = 0;
+    let mut push = |k: u32| {
+        if n < MAX_FEATURES {
+            out[n] = k;
+            n += 1;
+        }
+    };
+    push(key(0, 0)); // bias
+    if with_word {
+        push(key(1, t.word));
+    }
+    push(key(2, t.lower));
+    push(key(3, t.shape));
+    for (k, s) in t.suffix.iter().enumerate() {
+        if *s != 0 {
+            push(key(8 + k as u32, *s));
+        }
+    }
+    n
+}
+
+/// The features that look at the token's neighbours or the sentence, written from `out[start]`;
+/// returns how many were written.
+pub fn context_features(
+    infos: &[TokenInfo],
+    sent: SentenceInfo,
+    i: usize,
+    out: &mut [u32; MAX_FEATURES],
+    start: usize,
+) -> usize {
+    let mut n = start;
     let mut push = |k: u32| {
         if n < MAX_FEATURES {
             out[n] = k;
@@ -310,23 +343,6 @@ pub fn token_features(
     let mode = u64::from(sent.mode);
     let initial = u64::from(i == 0 || prev.is_some_and(|p| p.short_shape == SS_PUNCT && i == 1));
 
-    push(key(0, 0)); // bias
-    if sent.mode != 1 {
-        push(key(1, t.word));
-    }
-    push(key(2, t.lower));
-    push(key(3, t.shape));
-    push(key(4, pair(t.shape, mode)));
-    for (k, p) in t.prefix.iter().enumerate() {
-        if *p != 0 {
-            push(key(5 + k as u32, *p));
-        }
-    }
-    for (k, s) in t.suffix.iter().enumerate() {
-        if *s != 0 {
-            push(key(8 + k as u32, *s));
-        }
-    }
     push(key(12, lower_of(prev, BOS)));
     push(key(13, lower_of(next, EOS)));
     push(key(14, lower_of(prev2, BOS)));
@@ -339,16 +355,24 @@ pub fn token_features(
     push(key(21, pair(t.lower, lower_of(next, EOS))));
     push(key(
         22,
-        ss_of(prev2) | ss_of(prev) << 4 | u64::from(t.short_shape) << 8 | ss_of(next) << 12 | ss_of(next2) << 16,
+        ss_of(prev2)
+            | ss_of(prev) << 4
+            | u64::from(t.short_shape) << 8
+            | ss_of(next) << 12
+            | ss_of(next2) << 16,
     ));
     push(key(23, pair(initial, u64::from(t.short_shape) | mode << 8)));
-    push(key(24, u64::from(t.case) | u64::from(t.short_shape) << 8 | mode << 16 | initial << 24));
+    push(key(
+        24,
+        u64::from(t.case) | u64::from(t.short_shape) << 8 | mode << 16 | initial << 24,
+    ));
     push(key(25, pair(t.lower, mode)));
     push(key(
         26,
-        u64::from(prev.map_or(9, |p| p.case)) | u64::from(t.case) << 8 | u64::from(next.map_or(9, |p| p.case)) << 16,
+        u64::from(prev.map_or(9, |p| p.case))
+            | u64::from(t.case) << 8
+            | u64::from(next.map_or(9, |p| p.case)) << 16,
     ));
-    push(key(27, u64::from(t.flags) | mode << 8));
     // Gazetteer membership of this token and its neighbours, one feature per set bit.
     for (tpl, g) in [
         (28u32, t.gaz),
@@ -362,12 +386,7 @@ pub fn token_features(
             push(key(tpl, u64::from(b) | u64::from(t.short_shape) << 8));
         }
     }
-    if t.gaz == 0 {
-        push(key(31, u64::from(t.short_shape)));
-    }
-    push(key(32, pair(lower_of(prev, BOS), u64::from(t.short_shape))));
-    push(key(33, pair(lower_of(next, EOS), u64::from(t.short_shape))));
-    n
+    n - start
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::features::{PHRASE_SEED, TokenInfo, lower_hash, phrase_extend};
 
 /// The list names, in bit order.
-pub const LISTS: &[&str] = &["loc", "per", "surname", "given", "org"];
+pub const LISTS: &[&str] = &["loc", "per", "surname", "given", "org", "country"];
 
 /// Longest phrase matched, in tokens.
 pub const MAX_PHRASE: usize = 5;
@@ -129,16 +129,18 @@ impl Gazetteer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lexicon::CaseLexicon;
     use super::super::features::token_info;
+    use super::super::lexicon::CaseLexicon;
     use super::*;
 
     #[test]
     fn marks_multiword_phrases_case_insensitively() {
         let g = Gazetteer::from_tsv("# c\nnew york\tloc\nyork\tsurname\nbad line\n");
         let lex = CaseLexicon::default();
-        let mut infos: Vec<TokenInfo> =
-            ["in", "NEW", "York", "today"].iter().map(|w| token_info(w, &lex)).collect();
+        let mut infos: Vec<TokenInfo> = ["in", "NEW", "York", "today"]
+            .iter()
+            .map(|w| token_info(w, &lex))
+            .collect();
         g.mark(&mut infos);
         assert_eq!(infos[0].gaz, 0);
         assert_eq!(infos[1].gaz, 1); // begins a loc phrase

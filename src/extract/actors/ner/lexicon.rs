@@ -53,7 +53,10 @@ impl CaseLexicon {
     /// The bucket of a word given its lower-case hash.
     #[inline]
     pub fn bucket(&self, lower_hash: u64) -> u8 {
-        self.map.get(&(lower_hash as u32)).copied().unwrap_or(UNKNOWN)
+        self.map
+            .get(&(lower_hash as u32))
+            .copied()
+            .unwrap_or(UNKNOWN)
     }
 
     /// Number of words known.
@@ -80,7 +83,14 @@ mod tests {
 
     #[test]
     fn buckets() {
-        let c = |lower, title, upper| CaseCounts { lower, title, upper }.bucket();
+        let c = |lower, title, upper| {
+            CaseCounts {
+                lower,
+                title,
+                upper,
+            }
+            .bucket()
+        };
         assert_eq!(c(1, 0, 0), UNKNOWN);
         assert_eq!(c(100, 1, 0), 1);
         assert_eq!(c(0, 50, 0), 4);

@@ -16,7 +16,7 @@ pub mod lexicon;
 pub mod model;
 pub mod train;
 
-use std::ops::Add;
+use std::ops::{Add, Sub};
 
 use thiserror::Error;
 
@@ -96,11 +96,15 @@ pub mod tags {
     }
     /// The label of a B or I tag.
     pub fn label(t: u8) -> Option<NerLabel> {
-        if t == 0 { None } else { NerLabel::ALL.get(usize::from((t - 1) / 2)).copied() }
+        if t == 0 {
+            None
+        } else {
+            NerLabel::ALL.get(usize::from((t - 1) / 2)).copied()
+        }
     }
     /// True for I tags.
     pub fn is_inside(t: u8) -> bool {
-        t != 0 && t % 2 == 0
+        t != 0 && t.is_multiple_of(2)
     }
     /// BIO constraint: may `to` follow `from` (`None` = sentence start)?
     pub fn allowed(from: Option<u8>, to: u8) -> bool {
@@ -114,10 +118,64 @@ pub mod tags {
     }
 }
 
+/// Minus infinity for integer Viterbi: far below any real score, and `3 * NEG_INF` still fits
+/// an `i32` (emission sums stay far below 2^28).
+const NEG_INF: i32 = -(1 << 28);
+
 /// The tagger. Built once, shared by threads (`Send + Sync`, immutable).
 pub struct NerTagger {
     model: Model,
     gazetteer: Gazetteer,
+    cache: WordCache,
+}
+
+/// Pre-summed weights of the word-only features ([`features::unigram_features`]) of the
+/// model's frequent words: one probe instead of seven for most tokens. Scoring is
+/// memory-bound, so this is the tagger's main speed-up.
+struct WordCache {
+    /// Open addressing; key = low 32 bits of the word hash (0 = empty).
+    slots: Vec<(u32, [i32; NUM_TAGS])>,
+    mask: usize,
+}
+
+impl WordCache {
+    fn build(model: &Model) -> WordCache {
+        let cap = (model.vocab.len() * 2).next_power_of_two().max(16);
+        let mask = cap - 1;
+        let mut slots = vec![(0u32, [0i32; NUM_TAGS]); cap];
+        let mut keys = [0u32; MAX_FEATURES];
+        for w in &model.vocab {
+            let t = features::token_info(w, &model.lexicon);
+            let n = features::unigram_features(&t, true, &mut keys);
+            let mut s = [0i32; NUM_TAGS];
+            for &k in &keys[..n] {
+                model.add_feature(k, &mut s);
+            }
+            let key = (t.word as u32).max(1);
+            let mut i = key as usize & mask;
+            while slots[i].0 != 0 && slots[i].0 != key {
+                i = (i + 1) & mask;
+            }
+            slots[i] = (key, s);
+        }
+        WordCache { slots, mask }
+    }
+
+    #[inline]
+    fn get(&self, word_hash: u64) -> Option<&[i32; NUM_TAGS]> {
+        let key = (word_hash as u32).max(1);
+        let mut i = key as usize & self.mask;
+        loop {
+            let (k, s) = self.slots.get(i)?;
+            if *k == key {
+                return Some(s);
+            }
+            if *k == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
 }
 
 static BUILTIN_WEIGHTS: &[u8] = include_bytes!("../../../../data/ner/weights.bin");
@@ -130,7 +188,13 @@ impl NerTagger {
 
     /// A tagger from a weight file's bytes and a gazetteer (the trainer and tests use this).
     pub fn from_parts(weights: &[u8], gazetteer: Gazetteer) -> Result<NerTagger, NerError> {
-        Ok(NerTagger { model: Model::from_bytes(weights)?, gazetteer })
+        let model = Model::from_bytes(weights)?;
+        let cache = WordCache::build(&model);
+        Ok(NerTagger {
+            model,
+            gazetteer,
+            cache,
+        })
     }
 
     /// Number of features in the model.
@@ -143,32 +207,41 @@ impl NerTagger {
         if words.is_empty() {
             return Vec::new();
         }
-        let mut infos: Vec<TokenInfo> = Vec::with_capacity(words.len());
-        let sent = analyse_sentence(words, &self.model.lexicon, &self.gazetteer, &mut infos);
-        let em = self.emissions(&infos, sent);
-        let mut bp = Vec::with_capacity(words.len());
-        let mut path = Vec::with_capacity(words.len());
-        viterbi(&em, &self.model.transitions, i32::MIN / 4, &mut bp, &mut path);
+        let (em, path) = self.decode(words);
         spans(&path, |i, t| softmax_prob(em.get(i), t, self.model.scale))
     }
 
     /// The tag sequence for a sentence (tag ids, see [`tags`]).
     pub fn tag_ids(&self, words: &[&str]) -> Vec<u8> {
+        self.decode(words).1
+    }
+
+    /// Emission scores and the Viterbi path. Four allocations per sentence, none per token.
+    fn decode(&self, words: &[&str]) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
         let mut infos: Vec<TokenInfo> = Vec::with_capacity(words.len());
         let sent = analyse_sentence(words, &self.model.lexicon, &self.gazetteer, &mut infos);
         let em = self.emissions(&infos, sent);
         let mut bp = Vec::with_capacity(words.len());
         let mut path = Vec::with_capacity(words.len());
-        viterbi(&em, &self.model.transitions, i32::MIN / 4, &mut bp, &mut path);
-        path
+        viterbi(&em, &self.model.transitions, NEG_INF, &mut bp, &mut path);
+        (em, path)
     }
 
+    /// Per-token tag scores. Scoring is memory-bound (one table probe per feature); frequent
+    /// words take their word-only sum from the cache, so only context features are probed.
     fn emissions(&self, infos: &[TokenInfo], sent: SentenceInfo) -> Vec<[i32; NUM_TAGS]> {
         let mut em = Vec::with_capacity(infos.len());
         let mut keys = [0u32; MAX_FEATURES];
-        for i in 0..infos.len() {
-            let n = token_features(infos, sent, i, &mut keys);
-            let mut s = [0i32; NUM_TAGS];
+        for (i, t) in infos.iter().enumerate() {
+            let cached = if sent.mode != 1 {
+                self.cache.get(t.word)
+            } else {
+                None
+            };
+            let (mut s, n) = match cached {
+                Some(s) => (*s, features::context_features(infos, sent, i, &mut keys, 0)),
+                None => ([0i32; NUM_TAGS], token_features(infos, sent, i, &mut keys)),
+            };
             for &k in &keys[..n] {
                 self.model.add_feature(k, &mut s);
             }
@@ -210,13 +283,19 @@ pub fn spans(path: &[u8], prob: impl Fn(usize, u8) -> f32) -> Vec<EntitySpan> {
             sum += prob(i, path[i]);
             i += 1;
         }
-        out.push(EntitySpan { start, end: i, label, score: sum / (i - start) as f32 });
+        out.push(EntitySpan {
+            start,
+            end: i,
+            label,
+            score: sum / (i - start) as f32,
+        });
     }
     out
 }
 
 /// First-order Viterbi under BIO constraints. `trans[NUM_TAGS]` is the start row.
-/// Writes the best tag sequence to `path`; `bp` is scratch space.
+/// Writes the best tag sequence to `path`; `bp` is scratch space. `neg_inf` must be small
+/// enough that adding two of them to a score neither overflows nor wins.
 pub fn viterbi<T>(
     em: &[[T; NUM_TAGS]],
     trans: &[[T; NUM_TAGS]; NUM_TAGS + 1],
@@ -224,38 +303,56 @@ pub fn viterbi<T>(
     bp: &mut Vec<[u8; NUM_TAGS]>,
     path: &mut Vec<u8>,
 ) where
-    T: Copy + PartialOrd + Add<Output = T>,
+    T: Copy + PartialOrd + Add<Output = T> + Sub<Output = T>,
 {
     path.clear();
     bp.clear();
     let Some(first) = em.first() else { return };
+    // Fold the BIO constraints into the transition matrix once, so the inner loop is
+    // branch-free.
+    let mut tr = *trans;
+    for (from, row) in tr.iter_mut().enumerate() {
+        let from = if from == NUM_TAGS {
+            None
+        } else {
+            Some(from as u8)
+        };
+        for (to, v) in row.iter_mut().enumerate() {
+            if !tags::allowed(from, to as u8) {
+                *v = neg_inf;
+            }
+        }
+    }
     let mut delta = [neg_inf; NUM_TAGS];
     for t in 0..NUM_TAGS {
-        if tags::allowed(None, t as u8) {
-            delta[t] = trans[NUM_TAGS][t] + first[t];
-        }
+        delta[t] = tr[NUM_TAGS][t] + first[t];
     }
     bp.push([0; NUM_TAGS]);
     for e in &em[1..] {
-        let mut next = [neg_inf; NUM_TAGS];
+        let mut next = delta;
         let mut back = [0u8; NUM_TAGS];
         for to in 0..NUM_TAGS {
-            let mut best = neg_inf;
+            let mut best = delta[0] + tr[0][to];
             let mut arg = 0u8;
-            for from in 0..NUM_TAGS {
-                if !tags::allowed(Some(from as u8), to as u8) || !(delta[from] > neg_inf) {
-                    continue;
-                }
-                let v = delta[from] + trans[from][to];
+            for from in 1..NUM_TAGS {
+                let v = delta[from] + tr[from][to];
                 if v > best {
                     best = v;
                     arg = from as u8;
                 }
             }
-            if best > neg_inf {
-                next[to] = best + e[to];
-            }
+            next[to] = best + e[to];
             back[to] = arg;
+        }
+        // Keep the best score at zero so long sentences cannot overflow integer scores.
+        let mut top = next[0];
+        for &v in &next[1..] {
+            if v > top {
+                top = v;
+            }
+        }
+        for v in next.iter_mut() {
+            *v = *v - top;
         }
         delta = next;
         bp.push(back);
@@ -270,7 +367,7 @@ pub fn viterbi<T>(
     let mut cur = best as u8;
     for i in (0..em.len()).rev() {
         path[i] = cur;
-        cur = bp[i][usize::from(cur)];
+        cur = bp.get(i).map_or(0, |b| b[usize::from(cur)]);
     }
 }
 
@@ -288,8 +385,14 @@ mod tests {
             assert_eq!(NerLabel::parse(l.as_str()), Some(l));
         }
         assert!(!tags::allowed(None, tags::inside(NerLabel::Per)));
-        assert!(!tags::allowed(Some(tags::begin(NerLabel::Org)), tags::inside(NerLabel::Per)));
-        assert!(tags::allowed(Some(tags::begin(NerLabel::Per)), tags::inside(NerLabel::Per)));
+        assert!(!tags::allowed(
+            Some(tags::begin(NerLabel::Org)),
+            tags::inside(NerLabel::Per)
+        ));
+        assert!(tags::allowed(
+            Some(tags::begin(NerLabel::Per)),
+            tags::inside(NerLabel::Per)
+        ));
     }
 
     #[test]
@@ -297,12 +400,16 @@ mod tests {
         // Emissions prefer I-PER at the start: the constraint must forbid it.
         let mut em = [[0f32; NUM_TAGS]; 2];
         em[0][tags::inside(NerLabel::Per) as usize] = 10.0;
+        let neg = -1e9f32;
         em[0][tags::begin(NerLabel::Loc) as usize] = 1.0;
         em[1][tags::inside(NerLabel::Loc) as usize] = 5.0;
         let trans = [[0f32; NUM_TAGS]; NUM_TAGS + 1];
         let (mut bp, mut path) = (Vec::new(), Vec::new());
-        viterbi(&em, &trans, f32::NEG_INFINITY, &mut bp, &mut path);
-        assert_eq!(path, vec![tags::begin(NerLabel::Loc), tags::inside(NerLabel::Loc)]);
+        viterbi(&em, &trans, neg, &mut bp, &mut path);
+        assert_eq!(
+            path,
+            vec![tags::begin(NerLabel::Loc), tags::inside(NerLabel::Loc)]
+        );
         let s = spans(&path, |_, _| 1.0);
         assert_eq!(s.len(), 1);
         assert_eq!((s[0].start, s[0].end, s[0].label), (0, 2, NerLabel::Loc));
@@ -311,16 +418,68 @@ mod tests {
     #[test]
     fn builtin_tags_obvious_entities() {
         let t = NerTagger::builtin().expect("embedded weights load");
-        let words = ["President", "Bill", "Clinton", "flew", "to", "Paris", "on", "Monday", "."];
+        let words = [
+            "President",
+            "Bill",
+            "Clinton",
+            "flew",
+            "to",
+            "Paris",
+            "on",
+            "Monday",
+            ".",
+        ];
         let s = t.tag(&words);
         assert!(
-            s.iter().any(|e| e.label == NerLabel::Per && e.start == 1 && e.end == 3),
+            s.iter()
+                .any(|e| e.label == NerLabel::Per && e.start == 1 && e.end == 3),
             "{s:?}"
         );
-        assert!(s.iter().any(|e| e.label == NerLabel::Loc && e.start == 5 && e.end == 6), "{s:?}");
+        assert!(
+            s.iter()
+                .any(|e| e.label == NerLabel::Loc && e.start == 5 && e.end == 6),
+            "{s:?}"
+        );
         assert!(s.iter().all(|e| (0.0..=1.0).contains(&e.score)));
         assert!(t.tag(&[]).is_empty());
         let _ = t.tag(&["", " ", "\u{0}", "ÉÉ"]);
+    }
+
+    static TAGGER: once_cell::sync::Lazy<NerTagger> =
+        once_cell::sync::Lazy::new(|| NerTagger::builtin().expect("embedded weights load"));
+
+    proptest::proptest! {
+        /// Any token sequence: no panic, spans in bounds, ordered, disjoint, scores in 0..=1.
+        #[test]
+        fn spans_are_well_formed(words in proptest::collection::vec("\\PC{0,12}", 0..40)) {
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let spans = TAGGER.tag(&refs);
+            let mut last_end = 0;
+            for s in &spans {
+                proptest::prop_assert!(s.start >= last_end && s.start < s.end && s.end <= refs.len());
+                proptest::prop_assert!((0.0..=1.0).contains(&s.score));
+                last_end = s.end;
+            }
+        }
+    }
+
+    #[test]
+    fn all_caps_headline_and_dateline() {
+        let s = TAGGER.tag(&["RUSSIA", "SAYS", "CHECHEN", "REBELS", "BROKE", "TRUCE"]);
+        assert!(
+            s.iter()
+                .any(|e| e.start == 0 && e.end == 1 && e.label == NerLabel::Loc),
+            "{s:?}"
+        );
+        assert!(
+            !s.iter().any(|e| e.start <= 1 && e.end > 1),
+            "SAYS is not an entity: {s:?}"
+        );
+        let d = TAGGER.tag(&["MOSCOW", "1997-04-01"]);
+        assert_eq!(
+            d.first().map(|e| (e.start, e.end, e.label)),
+            Some((0, 1, NerLabel::Loc))
+        );
     }
 
     #[test]

@@ -12,11 +12,14 @@
 //!           varint key delta, u16 mask of non-zero tags, then that many i8/i16 values:
 //!           each value is a zig-zag varint
 //! u32       number of case-lexicon words, then per word: u32 lower hash, u8 bucket
+//! u32       number of frequent words, then per word: u8 length, UTF-8 bytes (the tagger
+//!           pre-sums their word-only feature weights at load time)
 //! ```
 //!
 //! Weights are quantised to integers and tiny ones pruned by the trainer, which keeps the file
-//! to a few MB; at load time the rows are expanded into an open-addressing table of dense
-//! `i16` rows so scoring a feature is one probe into a flat array.
+//! to a few MB. At load time each row is re-quantised to `i8` with a per-row shift and stored
+//! inline with its key in a 16-byte slot of an open-addressing table: scoring is memory-bound,
+//! and this way one probe costs at most one cache miss (four slots per cache line).
 
 use super::NerError;
 use super::features::FEATURE_SET_VERSION;
@@ -26,21 +29,43 @@ use super::lexicon::{BUCKETS, CaseLexicon};
 pub const NUM_TAGS: usize = 9;
 const MAGIC: &[u8; 8] = b"TLNER\0\0\x01";
 
-/// One slot of the feature table: a key (0 = empty) and its weight row.
+/// One feature: key and weights `w[t] << shift` (in the file's fixed-point units).
 #[derive(Clone, Copy, Default)]
-#[repr(C)]
+#[repr(C, align(16))]
 struct Slot {
     key: u32,
-    w: [i16; NUM_TAGS],
+    shift: u8,
+    w: [i8; NUM_TAGS],
+}
+
+impl Slot {
+    /// Re-quantises an `i16` row to `i8` with the smallest shift that fits its largest weight.
+    fn new(key: u32, row: &[i16; NUM_TAGS]) -> Slot {
+        let max = row.iter().map(|v| i32::from(*v).abs()).max().unwrap_or(0);
+        let mut shift = 0u8;
+        while (max + (1 << shift >> 1)) >> shift > 127 {
+            shift += 1;
+        }
+        let mut w = [0i8; NUM_TAGS];
+        for (q, v) in w.iter_mut().zip(row.iter()) {
+            let half = (1 << shift) >> 1;
+            let x = (i32::from(*v) + if *v >= 0 { half } else { -half }) / (1 << shift);
+            *q = x.clamp(-127, 127) as i8;
+        }
+        Slot { key, shift, w }
+    }
 }
 
 /// Integer weights ready for scoring.
 pub struct Model {
     pub scale: f32,
     pub transitions: [[i32; NUM_TAGS]; NUM_TAGS + 1],
+    /// Open-addressing table with linear probing; a slot with key 0 is empty.
     slots: Vec<Slot>,
     mask: usize,
     pub lexicon: CaseLexicon,
+    /// Frequent word forms, for the tagger's cache of word-only feature sums.
+    pub vocab: Vec<String>,
     n_features: usize,
 }
 
@@ -50,6 +75,8 @@ pub struct RawModel {
     /// (feature key, weight row), any order.
     pub features: Vec<(u32, [f32; NUM_TAGS])>,
     pub lexicon: Vec<(u32, u8)>,
+    /// Frequent word forms, most frequent first (at most 255 bytes each).
+    pub vocab: Vec<String>,
 }
 
 impl Model {
@@ -61,12 +88,12 @@ impl Model {
     /// Adds the weight row of `key` (if known) to `scores`.
     #[inline]
     pub fn add_feature(&self, key: u32, scores: &mut [i32; NUM_TAGS]) {
-        let mut i = (key as usize).wrapping_mul(0x9e37_79b9) >> 7 & self.mask;
+        let mut i = slot_of(key, self.mask);
         loop {
             let Some(s) = self.slots.get(i) else { return };
             if s.key == key {
                 for (acc, w) in scores.iter_mut().zip(s.w.iter()) {
-                    *acc += i32::from(*w);
+                    *acc += i32::from(*w) << s.shift;
                 }
                 return;
             }
@@ -81,7 +108,9 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, NerError> {
         let mut r = Reader { b: bytes, pos: 0 };
         if r.take(8)? != MAGIC {
-            return Err(NerError::Format("bad magic: not a timeline NER weight file".into()));
+            return Err(NerError::Format(
+                "bad magic: not a timeline NER weight file".into(),
+            ));
         }
         let version = r.u32()?;
         if version != FEATURE_SET_VERSION {
@@ -92,7 +121,9 @@ impl Model {
         }
         let tags = r.u32()? as usize;
         if tags != NUM_TAGS {
-            return Err(NerError::Format(format!("expected {NUM_TAGS} tags, file has {tags}")));
+            return Err(NerError::Format(format!(
+                "expected {NUM_TAGS} tags, file has {tags}"
+            )));
         }
         let scale = f32::from_bits(r.u32()?);
         if !(scale.is_finite() && scale > 0.0) {
@@ -106,9 +137,12 @@ impl Model {
         }
         let n = r.u32()? as usize;
         if n > bytes.len() {
-            return Err(NerError::Format("feature count larger than the file".into()));
+            return Err(NerError::Format(
+                "feature count larger than the file".into(),
+            ));
         }
-        let cap = (n * 2).next_power_of_two().max(16);
+        // Load factor between 0.4 and 0.8: linear probing stays short, the key array small.
+        let cap = (n + n / 4).next_power_of_two().max(16);
         let mask = cap - 1;
         let mut slots = vec![Slot::default(); cap];
         let mut key: u32 = 0;
@@ -127,15 +161,17 @@ impl Model {
             if key == 0 {
                 continue;
             }
-            let mut i = (key as usize).wrapping_mul(0x9e37_79b9) >> 7 & mask;
+            let mut i = slot_of(key, mask);
             while slots[i].key != 0 && slots[i].key != key {
                 i = (i + 1) & mask;
             }
-            slots[i] = Slot { key, w };
+            slots[i] = Slot::new(key, &w);
         }
         let n_lex = r.u32()? as usize;
         if n_lex > bytes.len() {
-            return Err(NerError::Format("lexicon count larger than the file".into()));
+            return Err(NerError::Format(
+                "lexicon count larger than the file".into(),
+            ));
         }
         let mut lexicon = CaseLexicon::default();
         lexicon.map.reserve(n_lex);
@@ -146,8 +182,35 @@ impl Model {
                 lexicon.map.insert(k, b);
             }
         }
-        Ok(Model { scale, transitions, slots, mask, lexicon, n_features: n })
+        let n_vocab = r.u32()? as usize;
+        if n_vocab > bytes.len() {
+            return Err(NerError::Format(
+                "vocabulary count larger than the file".into(),
+            ));
+        }
+        let mut vocab = Vec::with_capacity(n_vocab);
+        for _ in 0..n_vocab {
+            let len = usize::from(r.take(1)?[0]);
+            let w = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| NerError::Format("vocabulary word is not UTF-8".into()))?;
+            vocab.push(w.to_string());
+        }
+        Ok(Model {
+            vocab,
+            scale,
+            transitions,
+            slots,
+            mask,
+            lexicon,
+            n_features: n,
+        })
     }
+}
+
+/// Home slot of a key (keys are already hashes; the multiply spreads sequential test keys).
+#[inline]
+fn slot_of(key: u32, mask: usize) -> usize {
+    (key.wrapping_mul(0x9e37_79b9) as usize) & mask
 }
 
 impl RawModel {
@@ -197,9 +260,9 @@ impl RawModel {
             put_varint(&mut out, u64::from(k - prev));
             prev = *k;
             out.extend_from_slice(&m.to_le_bytes());
-            for t in 0..NUM_TAGS {
+            for (t, &w) in q.iter().enumerate() {
                 if m & (1 << t) != 0 {
-                    let v = i64::from(q[t]);
+                    let v = i64::from(w);
                     put_varint(&mut out, ((v << 1) ^ (v >> 63)) as u64);
                 }
             }
@@ -210,6 +273,12 @@ impl RawModel {
         for (k, b) in lex {
             out.extend_from_slice(&k.to_le_bytes());
             out.push(b);
+        }
+        let vocab: Vec<&String> = self.vocab.iter().filter(|w| w.len() <= 255).collect();
+        out.extend_from_slice(&(vocab.len() as u32).to_le_bytes());
+        for w in vocab {
+            out.push(w.len() as u8);
+            out.extend_from_slice(w.as_bytes());
         }
         (out, feats.len())
     }
@@ -268,8 +337,12 @@ mod tests {
         transitions[0][1] = -2.0;
         let raw = RawModel {
             transitions,
-            features: vec![(7, [1.0, -4.0, 0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0]), (3, [0.0; NUM_TAGS])],
+            features: vec![
+                (7, [1.0, -4.0, 0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0]),
+                (3, [0.0; NUM_TAGS]),
+            ],
             lexicon: vec![(42, 3)],
+            vocab: vec!["the".into()],
         };
         let (bytes, kept) = raw.to_bytes(0.01);
         assert_eq!(kept, 1);
@@ -284,13 +357,19 @@ mod tests {
         assert_eq!(z, [0; NUM_TAGS]);
         assert!(m.transitions[0][1] < 0);
         assert_eq!(m.lexicon.bucket(42), 3);
+        assert_eq!(m.vocab, vec!["the".to_string()]);
     }
 
     #[test]
     fn rejects_garbage() {
         assert!(Model::from_bytes(b"").is_err());
         assert!(Model::from_bytes(b"TLNER\0\0\x01\x03").is_err());
-        let raw = RawModel { transitions: [[0.0; NUM_TAGS]; NUM_TAGS + 1], features: vec![], lexicon: vec![] };
+        let raw = RawModel {
+            transitions: [[0.0; NUM_TAGS]; NUM_TAGS + 1],
+            features: vec![],
+            lexicon: vec![],
+            vocab: vec![],
+        };
         let (bytes, _) = raw.to_bytes(0.0);
         assert!(Model::from_bytes(&bytes[..bytes.len() - 1]).is_err());
     }

@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 
 use super::features::{
-    MAX_FEATURES, analyse_sentence, lower_hash, token_features, token_info, TokenInfo,
+    MAX_FEATURES, TokenInfo, analyse_sentence, lower_hash, token_features, token_info,
 };
 use super::gazetteer::Gazetteer;
 use super::lexicon::{CaseCounts, CaseLexicon};
 use super::model::{NUM_TAGS, RawModel};
-use super::{tags, viterbi};
+use super::viterbi;
 
 /// One labelled sentence: words and their tag ids (see [`super::tags`]).
 #[derive(Debug, Clone)]
@@ -32,7 +32,11 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 10, min_count: 2, seed: 7 }
+        TrainOptions {
+            epochs: 10,
+            min_count: 2,
+            seed: 7,
+        }
     }
 }
 
@@ -43,7 +47,10 @@ pub fn build_case_lexicon(sentences: &[TrainSentence]) -> Vec<(u32, u8)> {
     let empty = CaseLexicon::default();
     for s in sentences {
         let infos: Vec<TokenInfo> = s.words.iter().map(|w| token_info(w, &empty)).collect();
-        let caps = infos.iter().filter(|t| t.flags & super::features::F_ALL_CAPS != 0).count();
+        let caps = infos
+            .iter()
+            .filter(|t| t.flags & super::features::F_ALL_CAPS != 0)
+            .count();
         if caps * 2 > infos.len() {
             continue;
         }
@@ -52,7 +59,10 @@ pub fn build_case_lexicon(sentences: &[TrainSentence]) -> Vec<(u32, u8)> {
                 continue;
             }
             let prev_is_open = s.words.get(i - 1).is_some_and(|p| {
-                matches!(p.as_str(), "\"" | "``" | "“" | "(" | "'" | "-" | "--" | ":" | "—")
+                matches!(
+                    p.as_str(),
+                    "\"" | "``" | "“" | "(" | "'" | "-" | "--" | ":" | "—"
+                )
             });
             if prev_is_open {
                 continue;
@@ -67,10 +77,26 @@ pub fn build_case_lexicon(sentences: &[TrainSentence]) -> Vec<(u32, u8)> {
             }
         }
     }
-    let mut out: Vec<(u32, u8)> =
-        counts.into_iter().map(|(k, c)| (k, c.bucket())).filter(|(_, b)| *b != 0).collect();
+    let mut out: Vec<(u32, u8)> = counts
+        .into_iter()
+        .map(|(k, c)| (k, c.bucket()))
+        .filter(|(_, b)| *b != 0)
+        .collect();
     out.sort_unstable();
     out
+}
+
+/// The `n` most frequent word forms (ties broken alphabetically, so the list is stable).
+pub fn frequent_words(sentences: &[TrainSentence], n: usize) -> Vec<String> {
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    for s in sentences {
+        for w in &s.words {
+            *counts.entry(w.as_str()).or_insert(0) += 1;
+        }
+    }
+    let mut v: Vec<(&str, u32)> = counts.into_iter().collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.into_iter().take(n).map(|(w, _)| w.to_string()).collect()
 }
 
 /// Progress report of one epoch.
@@ -125,14 +151,22 @@ pub fn train(
     }
     let mut index: HashMap<u32, u32> = HashMap::new();
     let mut feature_keys: Vec<u32> = Vec::new();
-    let mut sorted: Vec<(u32, u32)> = counts.into_iter().filter(|(_, c)| *c >= opts.min_count).collect();
+    let mut sorted: Vec<(u32, u32)> = counts
+        .into_iter()
+        .filter(|(_, c)| *c >= opts.min_count)
+        .collect();
     sorted.sort_unstable();
     for (k, _) in sorted {
         index.insert(k, feature_keys.len() as u32);
         feature_keys.push(k);
     }
     // Pass 2: compile to row indices.
-    let mut c = Compiled { tok_off: vec![0], rows: Vec::new(), sent_off: vec![0], gold: Vec::new() };
+    let mut c = Compiled {
+        tok_off: vec![0],
+        rows: Vec::new(),
+        sent_off: vec![0],
+        gold: Vec::new(),
+    };
     let mut tok = 0usize;
     for s in train {
         for (i, &g) in s.tags.iter().enumerate().take(s.words.len()) {
@@ -172,7 +206,13 @@ pub fn train(
             rng ^= rng << 17;
             order.swap(i, (rng % (i as u64 + 1)) as usize);
         }
-        let mut stats = EpochStats { epoch, sentences: n_sent, mistakes: 0, token_errors: 0, tokens: 0 };
+        let mut stats = EpochStats {
+            epoch,
+            sentences: n_sent,
+            mistakes: 0,
+            token_errors: 0,
+            tokens: 0,
+        };
         for &si in &order {
             let (ta, tb) = (c.sent_off[si] as usize, c.sent_off[si + 1] as usize);
             if ta == tb {
@@ -188,7 +228,7 @@ pub fn train(
                 }
                 em.push(s);
             }
-            viterbi(&em, &tw, f32::NEG_INFINITY, &mut bp, &mut path);
+            viterbi(&em, &tw, -1e9, &mut bp, &mut path);
             let gold = &c.gold[ta..tb];
             stats.tokens += gold.len();
             if path.as_slice() != gold {
@@ -240,17 +280,24 @@ pub fn train(
             transitions[f][t] = tw[f][t] - tu[f][t] / step;
         }
     }
-    let _ = tags::O;
-    RawModel { transitions, features, lexicon: lexicon.to_vec() }
+    RawModel {
+        transitions,
+        features,
+        lexicon: lexicon.to_vec(),
+        vocab: Vec::new(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{NerLabel, NerTagger};
+    use super::super::{NerLabel, NerTagger, tags};
     use super::*;
 
     fn sent(words: &[&str], t: &[u8]) -> TrainSentence {
-        TrainSentence { words: words.iter().map(|s| s.to_string()).collect(), tags: t.to_vec() }
+        TrainSentence {
+            words: words.iter().map(|s| s.to_string()).collect(),
+            tags: t.to_vec(),
+        }
     }
 
     #[test]
@@ -265,12 +312,28 @@ mod tests {
             ("Alan", "Brown", "Berlin"),
             ("Ruth", "Green", "Madrid"),
         ] {
-            data.push(sent(&["Mr", first, last, "went", "to", city, "."], &[0, b, i, 0, 0, l, 0]));
-            data.push(sent(&["the", "man", "went", "to", city, "."], &[0, 0, 0, 0, l, 0]));
+            data.push(sent(
+                &["Mr", first, last, "went", "to", city, "."],
+                &[0, b, i, 0, 0, l, 0],
+            ));
+            data.push(sent(
+                &["the", "man", "went", "to", city, "."],
+                &[0, 0, 0, 0, l, 0],
+            ));
         }
         let lex = build_case_lexicon(&data);
         let gaz = Gazetteer::default();
-        let raw = train(&data, &lex, &gaz, &TrainOptions { epochs: 5, min_count: 1, seed: 1 }, |_| {});
+        let raw = train(
+            &data,
+            &lex,
+            &gaz,
+            &TrainOptions {
+                epochs: 5,
+                min_count: 1,
+                seed: 1,
+            },
+            |_| {},
+        );
         let (bytes, kept) = raw.to_bytes(0.0);
         assert!(kept > 0);
         let tagger = NerTagger::from_parts(&bytes, gaz).expect("model loads");

@@ -1,0 +1,428 @@
+//! Figures of the stream service, through a real (embedded) broker, on the newswire corpus.
+//!
+//! ```text
+//! cargo run --release --example bench_stream -- [--corpus ../shared/corpus/newswire-2452.jsonl]
+//!     [--loops 3] [--latency-seconds 60] [--workers 0]
+//! ```
+//!
+//! 1. Extraction only: decode + extract + encode every article of the corpus on the worker pool,
+//!    no Kafka: the ceiling.
+//! 2. Throughput: the corpus, looped `--loops` times with fresh ids, is loaded into the input
+//!    topic; the service drains it; the rate between 10% and 90% done is the sustained rate
+//!    (start-up and the tail are left out). Target: at least 80% of (1).
+//! 3. Latency: a loader produces at half the sustained rate for `--latency-seconds`;
+//!    end-to-end latency (message timestamp to last record acknowledged) p50/p99 over every
+//!    message after the first 5 s. Target: p99 < 250 ms. RSS is sampled every second; the
+//!    peak and the spread after warm-up show whether memory stays flat (use 600 for the
+//!    10-minute run).
+//!
+//! The broker runs in a child process (this binary with `--broker-only`), so the RSS reported
+//! is the service's own; the broker keeps topics in memory and grows with the data.
+
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use timeline::config::Config;
+use timeline::extract::Extractor;
+use timeline::stream::embedded::EmbeddedBroker;
+use timeline::stream::message::InputMessage;
+use timeline::stream::process::process;
+use timeline::stream::tracker::Ticket;
+use timeline::stream::{Service, kafka};
+
+struct Opts {
+    corpus: String,
+    loops: usize,
+    latency_seconds: u64,
+    workers: usize,
+    broker_only: bool,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        corpus: "../shared/corpus/newswire-2452.jsonl".into(),
+        loops: 3,
+        latency_seconds: 60,
+        workers: 0,
+        broker_only: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut val = || it.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--corpus" => o.corpus = val(),
+            "--loops" => o.loops = val().parse().expect("--loops N"),
+            "--latency-seconds" => o.latency_seconds = val().parse().expect("--latency-seconds N"),
+            "--workers" => o.workers = val().parse().expect("--workers N"),
+            "--broker-only" => o.broker_only = true,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+fn rss_kb(pid: Option<u32>, field: &str) -> u64 {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".into(),
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The corpus with ids made unique per loop, so every loop gives new records.
+fn looped(corpus: &[Vec<u8>], round: usize) -> Vec<Vec<u8>> {
+    corpus
+        .iter()
+        .map(|line| {
+            let mut v: serde_json::Value = serde_json::from_slice(line).expect("corpus json");
+            let id = v["id"].as_str().unwrap_or("a").to_owned();
+            v["id"] = serde_json::Value::String(format!("{id}#{round}"));
+            serde_json::to_vec(&v).expect("json")
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn broker_only() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let b = EmbeddedBroker::start("memory://", 0).await.expect("broker");
+        println!("{}", b.bootstrap_servers());
+        std::io::stdout().flush().ok();
+        // Run until the parent closes our stdin.
+        tokio::task::spawn_blocking(|| {
+            let mut s = String::new();
+            while std::io::stdin()
+                .read_line(&mut s)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {}
+        })
+        .await
+        .ok();
+        b.stop().await;
+    });
+}
+
+fn main() {
+    let o = opts();
+    if o.broker_only {
+        broker_only();
+        return;
+    }
+    let corpus: Vec<Vec<u8>> = std::fs::read_to_string(&o.corpus)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    let corpus_bytes: usize = corpus.iter().map(Vec::len).sum();
+    let workers = if o.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        o.workers
+    };
+    println!(
+        "corpus: {} articles, {:.1} MB; workers: {workers}",
+        corpus.len(),
+        corpus_bytes as f64 / 1e6
+    );
+
+    // 1. Extraction only.
+    let extractor = Arc::new(Extractor::builtin().expect("extractor"));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .expect("pool");
+    let limits = timeline::article::Limits::default();
+    let msgs: Vec<InputMessage> = corpus
+        .iter()
+        .enumerate()
+        .map(|(i, v)| InputMessage {
+            topic: "bench".into(),
+            partition: 0,
+            offset: i as i64,
+            timestamp_ms: Some(now_ms()),
+            key: None,
+            payload: Some(v.clone()),
+        })
+        .collect();
+    // Warm-up pass, then a timed pass.
+    pool.install(|| {
+        msgs.par_iter()
+            .for_each(|m| drop(process(&extractor, &limits, m)))
+    });
+    let t = Instant::now();
+    let records: usize = pool.install(|| {
+        msgs.par_iter()
+            .map(|m| match process(&extractor, &limits, m).outcome {
+                timeline::stream::process::Outcome::Records { records, .. } => records.len(),
+                _ => 0,
+            })
+            .sum()
+    });
+    let extract_secs = t.elapsed().as_secs_f64();
+    let extract_rate = corpus.len() as f64 / extract_secs;
+    println!(
+        "extraction only: {:.0} articles/s, {:.2} MB/s ({records} records per pass)",
+        extract_rate,
+        corpus_bytes as f64 / 1e6 / extract_secs
+    );
+    drop(msgs);
+
+    // The broker, in a child process.
+    let exe = std::env::current_exe().expect("current exe");
+    let mut child = Command::new(exe)
+        .arg("--broker-only")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("broker child");
+    let bootstrap = {
+        let out = child.stdout.as_mut().expect("child stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("broker address");
+        line.trim().to_owned()
+    };
+    let broker_pid = child.id();
+    println!("broker: {bootstrap} (pid {broker_pid})");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let base = rt.block_on(async {
+        let mut c = Config::load(None).expect("config");
+        c.kafka.bootstrap_servers = bootstrap.clone();
+        c.stream.workers = workers;
+        c.http.enabled = false;
+        c.stream.commit_interval_ms = 1000;
+        c
+    });
+
+    // 2. Sustained throughput on a preloaded backlog.
+    let (throughput, rss_after_throughput) = rt.block_on(async {
+        let mut c = base.clone();
+        c.stream.input_topics = vec!["bench-in".into()];
+        c.stream.output_topic = "bench-out".into();
+        c.dead_letter.topic = "bench-dead".into();
+        c.stream.group_id = "bench".into();
+        create(&c).await;
+        let total = corpus.len() * o.loops;
+        let mut bytes = 0usize;
+        for round in 0..o.loops {
+            let batch = looped(&corpus, round);
+            bytes += batch.iter().map(Vec::len).sum::<usize>();
+            produce_paced(&c, &batch, None);
+        }
+        let svc = Service::with_extractor(c.clone(), Arc::clone(&extractor))
+            .expect("service")
+            .start()
+            .await
+            .expect("start");
+        let tracker = Arc::clone(svc.tracker());
+        let (lo, hi) = (total as u64 / 10, total as u64 * 9 / 10);
+        let mut t_lo = None;
+        let t_hi;
+        loop {
+            let f = tracker.finished();
+            if t_lo.is_none() && f >= lo {
+                t_lo = Some((Instant::now(), f));
+            }
+            if f >= hi {
+                t_hi = (Instant::now(), f);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (t0, f0) = t_lo.expect("10% mark");
+        let rate = (t_hi.1 - f0) as f64 / (t_hi.0 - t0).as_secs_f64();
+        while tracker.finished() < total as u64 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let avg = bytes as f64 / total as f64;
+        println!(
+            "through the broker: {:.0} articles/s, {:.2} MB/s ({} articles) = {:.0}% of extraction only (target >= 80%)",
+            rate,
+            rate * avg / 1e6,
+            total,
+            100.0 * rate / extract_rate
+        );
+        svc.shutdown();
+        svc.wait().await.expect("clean stop");
+        (rate, rss_kb(None, "VmHWM:"))
+    });
+
+    // 3. Latency at half the sustained rate.
+    rt.block_on(async {
+        let mut c = base.clone();
+        c.stream.input_topics = vec!["lat-in".into()];
+        c.stream.output_topic = "lat-out".into();
+        c.dead_letter.topic = "lat-dead".into();
+        c.stream.group_id = "lat".into();
+        create(&c).await;
+        let latencies = Arc::new(Mutex::new(Vec::<(Instant, f64)>::new()));
+        let lat = Arc::clone(&latencies);
+        let svc = Service::with_extractor(c.clone(), Arc::clone(&extractor))
+            .expect("service")
+            .observe(Box::new(move |t: &Ticket| {
+                let ms = timeline::stream::service::end_to_end(t.timestamp_ms, t.received)
+                    .as_secs_f64()
+                    * 1000.0;
+                if let Ok(mut v) = lat.lock() {
+                    v.push((Instant::now(), ms));
+                }
+            }))
+            .start()
+            .await
+            .expect("start");
+        let health = Arc::clone(svc.health());
+        while health.assigned() == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rate = throughput / 2.0;
+        let start = Instant::now();
+        let seconds = o.latency_seconds;
+        let cc = c.clone();
+        let corpus2 = corpus.clone();
+        let loader = std::thread::spawn(move || {
+            let mut round = 1000;
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            while Instant::now() < deadline {
+                let batch = looped(&corpus2, round);
+                round += 1;
+                if !produce_paced(&cc, &batch, Some((rate, deadline))) {
+                    break;
+                }
+            }
+        });
+        let mut rss_samples = Vec::new();
+        while !loader.is_finished() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            rss_samples.push((start.elapsed().as_secs(), rss_kb(None, "VmRSS:")));
+        }
+        let _ = loader.join();
+        // Let the last messages finish.
+        let tracker = Arc::clone(svc.tracker());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tracker.in_flight().0 > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let warm = start + Duration::from_secs(5);
+        let mut v: Vec<f64> = latencies
+            .lock()
+            .map(|l| l.iter().filter(|(t, _)| *t >= warm).map(|(_, ms)| *ms).collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "latency at {:.0} articles/s (half the sustained rate), {} messages over {}s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 250 ms)",
+            rate,
+            v.len(),
+            seconds,
+            percentile(&v, 0.5),
+            percentile(&v, 0.99),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+        let after_warm: Vec<u64> = rss_samples
+            .iter()
+            .filter(|(s, _)| *s >= 10)
+            .map(|(_, r)| *r)
+            .collect();
+        if let (Some(min), Some(max)) = (after_warm.iter().min(), after_warm.iter().max()) {
+            println!(
+                "service RSS after warm-up: {:.1}..{:.1} MB over {} samples",
+                *min as f64 / 1024.0,
+                *max as f64 / 1024.0,
+                after_warm.len()
+            );
+        }
+        svc.shutdown();
+        svc.wait().await.expect("clean stop");
+    });
+    println!(
+        "peak RSS: service process {:.1} MB (after the throughput phase {:.1} MB); broker process {:.1} MB",
+        rss_kb(None, "VmHWM:") as f64 / 1024.0,
+        rss_after_throughput as f64 / 1024.0,
+        rss_kb(Some(broker_pid), "VmHWM:") as f64 / 1024.0
+    );
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
+
+async fn create(c: &Config) {
+    let topics = [
+        c.stream.input_topics[0].as_str(),
+        c.stream.output_topic.as_str(),
+        c.dead_letter.topic.as_str(),
+    ];
+    kafka::ensure_topics(&c.kafka, &topics, 4, Duration::from_secs(30))
+        .await
+        .expect("topics");
+}
+
+/// Produces `batch` to the input topic, at `rate` messages/s until `deadline` when given (as
+/// fast as possible otherwise), and waits for every acknowledgement. Returns false when the
+/// deadline passed.
+fn produce_paced(c: &Config, batch: &[Vec<u8>], pace: Option<(f64, Instant)>) -> bool {
+    let producer: BaseProducer = kafka::producer_config(&c.kafka, None)
+        .create()
+        .expect("producer");
+    let topic = &c.stream.input_topics[0];
+    let start = Instant::now();
+    let mut in_time = true;
+    for (i, v) in batch.iter().enumerate() {
+        if let Some((rate, deadline)) = pace {
+            if Instant::now() >= deadline {
+                in_time = false;
+                break;
+            }
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        let key = timeline::stream::topic::article_key(v).unwrap_or_default();
+        let mut rec = BaseRecord::to(topic).payload(v).key(&key);
+        loop {
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    rec = r;
+                    producer.poll(Duration::from_millis(5));
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).expect("flush");
+    in_time
+}

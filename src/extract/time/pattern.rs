@@ -1,0 +1,688 @@
+//! The vocabulary (`vocabulary.tsv`) and the named patterns (`patterns.tsv`) that rules refer
+//! to as `%NAME`, and the normalizers that turn a captured phrase into a value piece.
+//!
+//! A vocabulary class is both a pattern (the alternation of its phrases) and a normalization
+//! (phrase -> value), like HeidelTime's `repattern` and `normalization` resources in one file.
+
+use std::collections::HashMap;
+
+use super::TimeRulesError;
+use super::tables::{PATTERNS, Row, VOCABULARY, rows};
+
+/// One vocabulary class: phrases, their values, and which phrases match case-sensitively.
+#[derive(Debug, Default)]
+pub(crate) struct Class {
+    entries: Vec<(String, String, bool)>,
+    map: HashMap<String, String>,
+}
+
+/// How a captured phrase becomes the text a value template inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Normalizer {
+    /// Look the phrase up in a vocabulary class.
+    Vocab(String),
+    /// A number from 0 to 99, zero-padded to two digits (`5th` -> `05`).
+    Int2,
+    /// A year: four digits kept, two digits (`'98`) completed around the reference year.
+    Year,
+    /// A number written in digits (`48`, `5 1/2`) or words (`twenty-five`, `a`, `several` -> `X`),
+    /// word values from the named classes (`num:number_word+number_vague`).
+    Num(Vec<String>),
+    /// A decade (`1990s`, `'90s`) as its first three digits (`199`).
+    Decade,
+    /// An ordinal century (`20th`, `twentieth` via the named class) as TIMEX3 digits (`19`).
+    Century(String),
+    /// A year in words (`nineteen ninety-six` -> `1996`, `two thousand and five` -> `2005`),
+    /// word values from the named class.
+    YearWords(String),
+    /// A clock time (`3:30 p.m.`, `15:30`, or a word of the named class such as `noon`) as
+    /// 24-hour `HH:MM`.
+    Clock(String),
+    /// The phrase as written.
+    Text,
+}
+
+/// A named pattern: its regex source (vocabulary references expanded) and its normalizer.
+#[derive(Debug)]
+pub(crate) struct PatternDef {
+    pub regex: String,
+    pub normalizer: Normalizer,
+}
+
+/// All vocabulary classes and named patterns.
+#[derive(Debug)]
+pub(crate) struct Lexicon {
+    pub classes: HashMap<String, Class>,
+    pub patterns: HashMap<String, PatternDef>,
+}
+
+/// Lower-cases and collapses runs of whitespace and hyphens to one space: the lookup key of a
+/// phrase, so "Twenty-five", "twenty five" and "twenty\nfive" meet.
+pub(crate) fn key(phrase: &str) -> String {
+    let mut out = String::with_capacity(phrase.len());
+    let mut gap = false;
+    for c in phrase.chars() {
+        if c.is_whitespace() || c == '-' {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() {
+            out.push(' ');
+        }
+        gap = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// True for characters that make up words (letters and digits of any script).
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+impl Class {
+    /// The regex alternation of this class's phrases, longest first so that leftmost-first
+    /// matching prefers "September" over "Sept" over "Sep". Word ends get ASCII `\b`, which the
+    /// DFA engines support on any haystack (Unicode `\b` would force the slow engine).
+    fn alternation(&self) -> String {
+        let mut phrases: Vec<&(String, String, bool)> = self.entries.iter().collect();
+        phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        let mut alts = Vec::with_capacity(phrases.len());
+        for (phrase, _, case_sensitive) in phrases {
+            let mut re = String::new();
+            if phrase.chars().next().is_some_and(is_word_char) {
+                re.push_str(r"(?-u:\b)");
+            }
+            for (i, part) in phrase.split([' ', '-']).enumerate() {
+                if i > 0 {
+                    re.push_str(r"[\s\-]+");
+                }
+                re.push_str(&regex::escape(part));
+            }
+            if phrase.chars().last().is_some_and(is_word_char) {
+                re.push_str(r"(?-u:\b)");
+            }
+            if *case_sensitive {
+                alts.push(format!("(?-i:{re})"));
+            } else {
+                alts.push(re);
+            }
+        }
+        format!("(?:{})", alts.join("|"))
+    }
+
+    /// The value of a phrase, if the class has it.
+    pub fn get(&self, phrase: &str) -> Option<&str> {
+        self.map.get(&key(phrase)).map(String::as_str)
+    }
+}
+
+impl Lexicon {
+    /// Loads the embedded vocabulary and pattern tables.
+    pub fn builtin() -> Result<Lexicon, TimeRulesError> {
+        Lexicon::from_tables(VOCABULARY, PATTERNS)
+    }
+
+    pub fn from_tables(vocabulary: &str, patterns: &str) -> Result<Lexicon, TimeRulesError> {
+        let mut classes: HashMap<String, Class> = HashMap::new();
+        for row in rows("vocabulary.tsv", vocabulary, 3)? {
+            let class = classes.entry(row.get(0).to_string()).or_default();
+            let phrase = row.get(1).to_string();
+            let case_sensitive = match row.get(3) {
+                "" => false,
+                "cs" => true,
+                other => {
+                    return Err(table_error(
+                        "vocabulary.tsv",
+                        &row,
+                        format!("unknown flag `{other}`; use `cs` (case-sensitive) or `-`"),
+                    ));
+                }
+            };
+            class.map.insert(key(&phrase), row.get(2).to_string());
+            class
+                .entries
+                .push((phrase, row.get(2).to_string(), case_sensitive));
+        }
+        let mut defs = HashMap::new();
+        for row in rows("patterns.tsv", patterns, 3)? {
+            let regex = expand_vocab_refs(row.get(1), &classes)
+                .map_err(|reason| table_error("patterns.tsv", &row, reason))?;
+            let normalizer = parse_normalizer(row.get(2), &classes)
+                .map_err(|reason| table_error("patterns.tsv", &row, reason))?;
+            defs.insert(row.get(0).to_string(), PatternDef { regex, normalizer });
+        }
+        Ok(Lexicon {
+            classes,
+            patterns: defs,
+        })
+    }
+
+    /// Normalizes a captured phrase. `None` when the phrase has no value (then the rule's
+    /// match is dropped rather than given a wrong value).
+    pub fn normalize(
+        &self,
+        normalizer: &Normalizer,
+        phrase: &str,
+        ref_year: Option<i32>,
+    ) -> Option<String> {
+        match normalizer {
+            Normalizer::Text => Some(phrase.to_string()),
+            Normalizer::Vocab(class) => self.classes.get(class)?.get(phrase).map(str::to_string),
+            Normalizer::Int2 => {
+                let digits: String = phrase.chars().take_while(char::is_ascii_digit).collect();
+                let n: u32 = digits.parse().ok()?;
+                (n <= 99).then(|| format!("{n:02}"))
+            }
+            Normalizer::Year => {
+                let digits: String = phrase.chars().filter(char::is_ascii_digit).collect();
+                match digits.len() {
+                    4 => Some(digits),
+                    2 => {
+                        let yy: i32 = digits.parse().ok()?;
+                        Some(format!("{:04}", complete_two_digit_year(yy, ref_year)))
+                    }
+                    _ => None,
+                }
+            }
+            Normalizer::Decade => {
+                let digits: String = phrase.chars().filter(char::is_ascii_digit).collect();
+                match digits.len() {
+                    4 => Some(digits[..3].to_string()),
+                    2 => {
+                        let yy: i32 = digits.parse().ok()?;
+                        let year = complete_two_digit_year(yy, ref_year);
+                        Some(format!("{:03}", year / 10))
+                    }
+                    _ => None,
+                }
+            }
+            Normalizer::Century(class) => {
+                let digits: String = phrase.chars().take_while(char::is_ascii_digit).collect();
+                let n: u32 = if digits.is_empty() {
+                    self.classes.get(class)?.get(phrase)?.parse().ok()?
+                } else {
+                    digits.parse().ok()?
+                };
+                (1..=99).contains(&n).then(|| format!("{:02}", n - 1))
+            }
+            Normalizer::Num(classes) => self.number(phrase, classes),
+            Normalizer::YearWords(class) => {
+                let k = key(phrase);
+                let classes = std::slice::from_ref(class);
+                let year = if k.starts_with("two thousand") {
+                    self.number(&k, classes)?.parse::<u32>().ok()?
+                } else {
+                    let (head, rest) = k.split_once(' ')?;
+                    let hundreds: u32 = self.classes.get(class)?.get(head)?.parse().ok()?;
+                    let tail: u32 = self.number(rest, classes)?.parse().ok()?;
+                    (tail < 100).then_some(hundreds * 100 + tail)?
+                };
+                (1000..=2999).contains(&year).then(|| year.to_string())
+            }
+            Normalizer::Clock(class) => {
+                if let Some(v) = self.classes.get(class).and_then(|c| c.get(phrase)) {
+                    return Some(v.to_string());
+                }
+                clock(phrase)
+            }
+        }
+    }
+
+    /// A number in digits or words; `X` for vague quantities ("several", "a few").
+    fn number(&self, phrase: &str, classes: &[String]) -> Option<String> {
+        let phrase = phrase.trim();
+        if phrase.starts_with(|c: char| c.is_ascii_digit()) {
+            // "48", "1,000", "2.5", "5 1/2"
+            let mut parts = phrase.split_whitespace();
+            let whole: String = parts.next()?.chars().filter(|c| *c != ',').collect();
+            let mut n: f64 = whole.parse().ok()?;
+            if let Some(frac) = parts.next()
+                && let Some((a, b)) = frac.split_once('/')
+            {
+                let (a, b): (f64, f64) = (a.parse().ok()?, b.parse().ok()?);
+                if b != 0.0 {
+                    n += a / b;
+                }
+            }
+            return Some(format_number(n));
+        }
+        let word = |w: &str| -> Option<&str> {
+            classes
+                .iter()
+                .find_map(|c| self.classes.get(c).and_then(|class| class.get(w)))
+        };
+        if let Some(v) = word(phrase) {
+            return Some(v.to_string());
+        }
+        // Compound number words: "twenty five", "two hundred", "one and a half".
+        let mut total = 0.0;
+        let mut current = 0.0;
+        for w in key(phrase).split(' ') {
+            if w == "and" {
+                continue;
+            }
+            let v = word(w)?;
+            if v == "X" {
+                return Some("X".to_string());
+            }
+            let v: f64 = v.parse().ok()?;
+            if v >= 100.0 {
+                current = if current == 0.0 { v } else { current * v };
+                if v >= 1000.0 {
+                    total += current;
+                    current = 0.0;
+                }
+            } else {
+                current += v;
+            }
+        }
+        Some(format_number(total + current))
+    }
+}
+
+/// Two-digit years: the century that puts the year at most ten years after the reference
+/// year ('98 in 2025 is 1998; '30 in 2025 is 2030); without a reference, 00-29 are 20xx.
+fn complete_two_digit_year(yy: i32, ref_year: Option<i32>) -> i32 {
+    match ref_year {
+        Some(r) => {
+            let century = r.div_euclid(100) * 100;
+            let candidate = century + yy;
+            if candidate > r + 10 {
+                candidate - 100
+            } else {
+                candidate
+            }
+        }
+        None if yy < 30 => 2000 + yy,
+        None => 1900 + yy,
+    }
+}
+
+/// `3:30 p.m.` -> `15:30`, `12 a.m.` -> `00:00`, `10.35am` -> `10:35`, `15:30` -> `15:30`.
+fn clock(phrase: &str) -> Option<String> {
+    let lower = phrase.to_lowercase();
+    let digits_end = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
+        .unwrap_or(lower.len());
+    let (num, rest) = lower.split_at(digits_end);
+    let num = num.trim_end_matches('.');
+    let (h, m) = match num.split_once([':', '.']) {
+        Some((h, m)) => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
+        None => (num.parse::<u32>().ok()?, 0),
+    };
+    let rest = rest.trim();
+    let h = if rest.starts_with('p') {
+        if h == 12 { 12 } else { h + 12 }
+    } else if rest.starts_with('a') && h == 12 {
+        0
+    } else {
+        h
+    };
+    (h <= 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        let s = format!("{n:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn table_error(file: &'static str, row: &Row<'_>, reason: String) -> TimeRulesError {
+    TimeRulesError::Table {
+        file,
+        line: row.line,
+        reason,
+    }
+}
+
+fn parse_normalizer(spec: &str, classes: &HashMap<String, Class>) -> Result<Normalizer, String> {
+    let (kind, arg) = match spec.split_once(':') {
+        Some((k, a)) => (k, Some(a)),
+        None => (spec, None),
+    };
+    let class_arg = |arg: Option<&str>| -> Result<String, String> {
+        let a = arg.ok_or_else(|| format!("normalizer `{kind}` needs a class: `{kind}:CLASS`"))?;
+        if classes.contains_key(a) {
+            Ok(a.to_string())
+        } else {
+            Err(format!("vocabulary class `{a}` is not in vocabulary.tsv"))
+        }
+    };
+    Ok(match kind {
+        "vocab" => Normalizer::Vocab(class_arg(arg)?),
+        "num" => Normalizer::Num(
+            arg.unwrap_or("")
+                .split('+')
+                .map(|c| class_arg(Some(c)))
+                .collect::<Result<_, _>>()?,
+        ),
+        "century" => Normalizer::Century(class_arg(arg)?),
+        "clock" => Normalizer::Clock(class_arg(arg)?),
+        "yearwords" => Normalizer::YearWords(class_arg(arg)?),
+        "int2" => Normalizer::Int2,
+        "year" => Normalizer::Year,
+        "decade" => Normalizer::Decade,
+        "text" => Normalizer::Text,
+        other => {
+            return Err(format!(
+                "unknown normalizer `{other}`; use vocab:CLASS, num:CLASS, century:CLASS, clock:CLASS, yearwords:CLASS, int2, year, decade or text"
+            ));
+        }
+    })
+}
+
+/// Replaces `@class` references in a pattern regex by the class alternation.
+fn expand_vocab_refs(src: &str, classes: &HashMap<String, Class>) -> Result<String, String> {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some((_, n)) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '@' => {
+                let mut name = String::new();
+                while let Some(&(_, n)) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                let class = classes
+                    .get(&name)
+                    .ok_or_else(|| format!("`@{name}` names no class of vocabulary.tsv"))?;
+                out.push_str(&class.alternation());
+            }
+            _ => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Expands a rule pattern into a regex: `<`..`>` mark the expression's span inside context
+/// words (group `T`), `%NAME` (or `%NAME_2` for a second use) inserts a named pattern as a
+/// capture group, a space matches any run of whitespace, and `\b` is the ASCII word boundary.
+/// Returns the regex and the capture groups with their normalizers.
+pub(crate) fn expand_rule_pattern(
+    src: &str,
+    lexicon: &Lexicon,
+) -> Result<(String, Vec<(String, Normalizer)>), String> {
+    let mut out = String::from("(?i)");
+    let mut groups: Vec<(String, Normalizer)> = Vec::new();
+    let mut chars = src.chars().peekable();
+    let mut span_open = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('b') => out.push_str(r"(?-u:\b)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => return Err("pattern ends with a lone `\\`".to_string()),
+            },
+            '<' if !span_open => {
+                out.push_str("(?P<T>");
+                span_open = true;
+            }
+            '>' if span_open => {
+                out.push(')');
+                span_open = false;
+            }
+            ' ' => {
+                while chars.peek() == Some(&' ') {
+                    chars.next();
+                }
+                // "a ?b" means an optional space, not a lazy run of them.
+                if matches!(chars.peek(), Some('?' | '*')) {
+                    chars.next();
+                    out.push_str(r"\s*");
+                } else {
+                    out.push_str(r"\s+");
+                }
+            }
+            '%' => {
+                let mut name = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if name.is_empty() {
+                    out.push('%'); // a literal percent sign ("5%")
+                    continue;
+                }
+                let base = match name.rsplit_once('_') {
+                    Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
+                    _ => name.as_str(),
+                };
+                let def = lexicon
+                    .patterns
+                    .get(base)
+                    .ok_or_else(|| format!("`%{base}` names no pattern of patterns.tsv"))?;
+                if groups.iter().any(|(g, _)| *g == name) {
+                    return Err(format!(
+                        "`%{name}` is used twice; write `%{name}_2` for the second"
+                    ));
+                }
+                out.push_str(&format!("(?P<{name}>{})", def.regex));
+                groups.push((name, def.normalizer.clone()));
+            }
+            _ => out.push(c),
+        }
+    }
+    if span_open {
+        return Err("`<` opens the expression span but no `>` closes it".to_string());
+    }
+    Ok((out, groups))
+}
+
+/// Literal words too frequent to be worth a trigger.
+const COMMON_WORDS: &[&str] = &[
+    "the", "and", "for", "per", "one", "this", "that", "with", "from",
+];
+
+/// What a rule cannot match without, as regexes: the literal words and named word patterns
+/// (not numbers) that stand at the top level of the rule (not inside a group, not optional). Empty when the rule
+/// has a top-level alternation or no such part; then the whole rule is its own requirement.
+///
+/// The prefilter runs one `RegexSet` of all requirements over a sentence and runs a rule only
+/// when all of its requirements occur there ("%NUM %UNIT ago" needs a number, a unit and
+/// "ago"). A set of the full rules would do in one pass, but its lazy DFA states are products
+/// of many partial matches ("%NUM %UNIT", "%MODP %MONTH"...) and are slow to build; the
+/// requirements are mostly word lists.
+pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<String> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut depth = 0usize;
+    let mut out: Vec<String> = Vec::new();
+    let optional_at = |j: usize| matches!(chars.get(j), Some('?' | '*' | '{'));
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => return Vec::new(),
+            '%' if depth == 0 => {
+                let mut j = i + 1;
+                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                    j += 1;
+                }
+                let name: String = chars[i + 1..j].iter().collect();
+                let base = match name.rsplit_once('_') {
+                    Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
+                    _ => name.as_str(),
+                };
+                // Numbers occur in nearly every sentence: they cost the set more than they filter.
+                if !optional_at(j)
+                    && let Some(def) = lexicon.patterns.get(base)
+                    && matches!(
+                        def.normalizer,
+                        Normalizer::Vocab(_)
+                            | Normalizer::Clock(_)
+                            | Normalizer::Century(_)
+                            | Normalizer::Decade
+                    )
+                {
+                    out.push(format!("(?i){}", def.regex));
+                }
+                i = j;
+                continue;
+            }
+            c if depth == 0 && c.is_ascii_alphabetic() && (i == 0 || chars[i - 1] != '\\') => {
+                let mut j = i;
+                while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let word: String = chars[i..j].iter().collect::<String>().to_lowercase();
+                let bounded = j >= chars.len() || !chars[j].is_ascii_alphanumeric();
+                if bounded
+                    && !optional_at(j)
+                    && word.len() >= 3
+                    && !COMMON_WORDS.contains(&word.as_str())
+                {
+                    out.push(format!(r"(?i)(?-u:\b){word}(?-u:\b)"));
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex() -> Lexicon {
+        Lexicon::from_tables(
+            "month\tjanuary\t01\nmonth\tjan.\t01\nmonth\tMay\t05\tcs\nnumber\tone\t1\nnumber\ttwenty\t20\nnumber\tfive\t5\nnumber\tseveral\tX\nnumber\thundred\t100\n",
+            "MONTH\t@month\tvocab:month\nNUM\t[0-9]+|@number\tnum:number\nYEAR\t[0-9]{4}\tyear\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_collapse_case_space_hyphen() {
+        assert_eq!(key("Twenty-Five"), "twenty five");
+        assert_eq!(key(" a\n  b "), "a b");
+    }
+
+    #[test]
+    fn numbers_in_words_and_digits() {
+        let l = lex();
+        let n = Normalizer::Num(vec!["number".into()]);
+        assert_eq!(l.normalize(&n, "twenty-five", None).as_deref(), Some("25"));
+        assert_eq!(l.normalize(&n, "twenty five", None).as_deref(), Some("25"));
+        assert_eq!(
+            l.normalize(&n, "five hundred", None).as_deref(),
+            Some("500")
+        );
+        assert_eq!(l.normalize(&n, "several", None).as_deref(), Some("X"));
+        assert_eq!(l.normalize(&n, "5 1/2", None).as_deref(), Some("5.5"));
+        assert_eq!(l.normalize(&n, "1,000", None).as_deref(), Some("1000"));
+    }
+
+    #[test]
+    fn years_in_words() {
+        let l = lex();
+        let n = Normalizer::YearWords("number".into());
+        assert_eq!(l.normalize(&n, "nineteen ninety-six", None), None); // "nineteen" unknown here
+        let l2 = Lexicon::from_tables(
+            "w\tnineteen\t19\nw\tninety\t90\nw\tsix\t6\nw\ttwo\t2\nw\tthousand\t1000\nw\tfive\t5\n",
+            "",
+        )
+        .unwrap();
+        let n = Normalizer::YearWords("w".into());
+        assert_eq!(
+            l2.normalize(&n, "nineteen ninety-six", None).as_deref(),
+            Some("1996")
+        );
+        assert_eq!(
+            l2.normalize(&n, "Two thousand and five", None).as_deref(),
+            Some("2005")
+        );
+        assert_eq!(l2.normalize(&n, "nineteen", None), None);
+    }
+
+    #[test]
+    fn clock_times() {
+        assert_eq!(clock("3:30 p.m.").as_deref(), Some("15:30"));
+        assert_eq!(clock("12 a.m.").as_deref(), Some("00:00"));
+        assert_eq!(clock("10.35am").as_deref(), Some("10:35"));
+        assert_eq!(clock("15:30").as_deref(), Some("15:30"));
+        assert_eq!(clock("99:99"), None);
+    }
+
+    #[test]
+    fn years_and_decades() {
+        let l = lex();
+        assert_eq!(
+            l.normalize(&Normalizer::Year, "'98", Some(2025)).as_deref(),
+            Some("1998")
+        );
+        assert_eq!(
+            l.normalize(&Normalizer::Year, "'30", Some(2025)).as_deref(),
+            Some("2030")
+        );
+        assert_eq!(
+            l.normalize(&Normalizer::Decade, "1990s", None).as_deref(),
+            Some("199")
+        );
+        assert_eq!(
+            l.normalize(&Normalizer::Int2, "5th", None).as_deref(),
+            Some("05")
+        );
+    }
+
+    #[test]
+    fn requirements_are_mandatory_words_and_classes() {
+        let l = lex();
+        let month = format!("(?i){}", l.patterns["MONTH"].regex);
+        assert_eq!(requirements_of("in <%MONTH_2>", &l), vec![month.clone()]);
+        assert_eq!(requirements_of("%NUM %MONTH", &l), vec![month.clone()]);
+        assert!(requirements_of("(?:%MONTH )?%YEAR", &l).is_empty());
+        assert!(requirements_of("today|%MONTH", &l).is_empty());
+        let ago = requirements_of("%MONTH ago(?:ne)? the", &l);
+        assert_eq!(ago.len(), 2);
+        assert!(ago[0].contains("ago"), "{ago:?}");
+        assert_eq!(requirements_of("%MONTH agos?", &l), vec![month]);
+    }
+
+    #[test]
+    fn rule_patterns_expand() {
+        let l = lex();
+        let (re, groups) = expand_rule_pattern("in <%MONTH %YEAR>", &l).unwrap();
+        let re = regex::Regex::new(&re).unwrap();
+        let c = re.captures("held in Jan. 1998 and").unwrap();
+        assert_eq!(&c["T"], "Jan. 1998");
+        assert_eq!(groups.len(), 2);
+        assert!(
+            re.captures("in may 1998").is_none(),
+            "May is case-sensitive"
+        );
+        let (re, _) = expand_rule_pattern("a ?b", &l).unwrap();
+        let re = regex::Regex::new(&re).unwrap();
+        assert!(re.is_match("ab") && re.is_match("a  b"));
+        assert!(expand_rule_pattern("%NOPE", &l).is_err());
+        assert!(expand_rule_pattern("<%MONTH", &l).is_err());
+        assert!(expand_rule_pattern("%MONTH %MONTH", &l).is_err());
+    }
+}

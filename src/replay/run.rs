@@ -1,0 +1,769 @@
+//! The Kafka replay: plan, assign, read to the fixed end, extract on the pool, publish,
+//! checkpoint.
+//!
+//! The shape is the live service's (one async loop that reads and dispatches, extraction on a
+//! rayon pool, acknowledgements on the producer's thread, the in-order [`Tracker`] for
+//! positions and in-flight bounds), so a replay runs at the live service's speed. What differs:
+//! partitions are assigned at planned offsets instead of subscribed, each partition stops at its
+//! end, messages outside the time window are read and skipped, and progress goes to the
+//! checkpoint file instead of the consumer group.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::config::Config;
+use crate::extract::Extractor;
+use crate::stream::health::Health;
+use crate::stream::kafka;
+use crate::stream::message::InputMessage;
+use crate::stream::metrics::Metrics;
+use crate::stream::publish::{Backoff, Publisher, Topics};
+use crate::stream::tracker::{Limits, Tp, Tracker};
+
+use super::checkpoint::{
+    Checkpoint, CheckpointFile, FORMAT_VERSION, Ledger, PartitionCheckpoint, Totals, valid_name,
+};
+use super::plan::{self, PartitionPlan};
+use super::progress::{Part, Progress, spawn_reporter};
+use super::throttle::Throttle;
+use super::window::{Start, TimeWindow};
+use super::worker::{Reference, Worker};
+use super::{Ending, ReplayError, ReplayOptions, ReplaySummary, consumer_config, producer_config};
+
+/// A checked, not yet started replay.
+pub struct Replay {
+    config: Config,
+    options: ReplayOptions,
+    extractor: Arc<Extractor>,
+}
+
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replay")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running replay.
+#[derive(Debug)]
+pub struct ReplayHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<ReplaySummary, ReplayError>>,
+    progress: Option<Arc<Progress>>,
+    killed: Arc<AtomicBool>,
+    plan: Vec<PartitionPlan>,
+}
+
+impl ReplayHandle {
+    /// Asks the replay to stop reading, finish what is in flight and write its checkpoint
+    /// (what Ctrl-C does). Then [`ReplayHandle::wait`].
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Waits for the end and returns the summary.
+    pub async fn wait(self) -> Result<ReplaySummary, ReplayError> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(ReplayError::Task(e.to_string())),
+        }
+    }
+
+    /// Stops at once, like a killed process: nothing more is finished or checkpointed.
+    pub async fn kill(self) {
+        self.killed.store(true, Ordering::Release);
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// Live counters (none for a replay that had nothing to do).
+    pub fn progress(&self) -> Option<&Arc<Progress>> {
+        self.progress.as_ref()
+    }
+
+    /// Where each partition starts and ends, and why.
+    pub fn plan(&self) -> &[PartitionPlan] {
+        &self.plan
+    }
+
+    /// True once the replay task has ended.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Replay {
+    /// Checks the options and builds the extractor from `config.extract`.
+    pub fn new(config: Config, options: ReplayOptions) -> Result<Replay, ReplayError> {
+        let extractor = Arc::new(Extractor::new(&config.extract)?);
+        Replay::with_extractor(config, options, extractor)
+    }
+
+    /// With an already built extractor.
+    pub fn with_extractor(
+        config: Config,
+        options: ReplayOptions,
+        extractor: Arc<Extractor>,
+    ) -> Result<Replay, ReplayError> {
+        validate(&config, &options)?;
+        Ok(Replay {
+            config,
+            options,
+            extractor,
+        })
+    }
+
+    /// Starts, then waits for the end.
+    pub async fn run(self) -> Result<ReplaySummary, ReplayError> {
+        self.start().await?.wait().await
+    }
+
+    /// Plans the replay (or resumes its checkpoint), writes the checkpoint, assigns the
+    /// partitions and starts reading.
+    pub async fn start(self) -> Result<ReplayHandle, ReplayError> {
+        let Replay {
+            config,
+            options,
+            extractor,
+        } = self;
+        let file = CheckpointFile::new(&options.checkpoint_dir, &options.name);
+        if options.restart {
+            file.remove()?;
+        }
+        let previous = file.load()?;
+        if let Some(cp) = &previous {
+            if let Some(why) = cp.mismatch(
+                &options.input_topics,
+                &options.output_topic,
+                &options.selection,
+            ) {
+                return Err(ReplayError::Mismatch {
+                    path: file.path().to_path_buf(),
+                    name: options.name.clone(),
+                    why,
+                });
+            }
+            if cp.extractor_version != crate::EXTRACTOR_VERSION {
+                warn!(checkpoint = %cp.extractor_version, now = crate::EXTRACTOR_VERSION,
+                    "resuming a replay started with another extractor version; records of both versions end up in the output (use --restart to redo it all)");
+            }
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let killed = Arc::new(AtomicBool::new(false));
+        if let Some(cp) = previous.as_ref().filter(|cp| cp.complete) {
+            let summary = already_complete(&options, &file, cp);
+            return Ok(ReplayHandle {
+                stop: stop_tx,
+                task: tokio::spawn(async move { Ok(summary) }),
+                progress: None,
+                killed,
+                plan: Vec::new(),
+            });
+        }
+
+        // Plan on a blocking thread: metadata, watermarks and the time index are blocking calls.
+        let plan = {
+            let kafka_config = config.kafka.clone();
+            let options = options.clone();
+            let previous = previous.clone();
+            tokio::task::spawn_blocking(move || -> Result<Vec<PartitionPlan>, ReplayError> {
+                let consumer: BaseConsumer = consumer_config(&kafka_config, &options.name)
+                    .create()
+                    .map_err(ReplayError::kafka("cannot create the consumer"))?;
+                let bounds = plan::bounds(&consumer, &options.input_topics, options.plan_timeout)?;
+                Ok(match &previous {
+                    Some(cp) => plan::resume(&bounds, cp),
+                    None => plan::fresh(
+                        &consumer,
+                        &bounds,
+                        &options.selection,
+                        options.use_time_index,
+                        options.plan_timeout,
+                    ),
+                })
+            })
+            .await
+            .map_err(|e| ReplayError::Task(e.to_string()))??
+        };
+        plan::log(&plan);
+
+        let (parts, totals, started_at) = match &previous {
+            Some(cp) => {
+                // Keep the partitions as the first run fixed them, moved to where reading resumes.
+                let parts = cp
+                    .partitions
+                    .iter()
+                    .map(|p| {
+                        let next = plan
+                            .iter()
+                            .find(|q| q.topic == p.topic && q.partition == p.partition)
+                            .map_or(p.next, |q| q.start);
+                        PartitionCheckpoint {
+                            next,
+                            end: plan
+                                .iter()
+                                .find(|q| q.topic == p.topic && q.partition == p.partition)
+                                .map_or(p.end, |q| q.end),
+                            ..p.clone()
+                        }
+                    })
+                    .collect();
+                (parts, cp.totals, cp.started_at.clone())
+            }
+            None => (
+                plan.iter()
+                    .map(|p| PartitionCheckpoint {
+                        topic: p.topic.clone(),
+                        partition: p.partition,
+                        start: p.start,
+                        next: p.start,
+                        end: p.end,
+                    })
+                    .collect::<Vec<_>>(),
+                Totals::default(),
+                Utc::now().to_rfc3339(),
+            ),
+        };
+        let template = Checkpoint {
+            version: FORMAT_VERSION,
+            name: options.name.clone(),
+            input_topics: options.input_topics.clone(),
+            output_topic: options.output_topic.clone(),
+            selection: options.selection.clone(),
+            extractor_version: crate::EXTRACTOR_VERSION.to_owned(),
+            started_at,
+            updated_at: String::new(),
+            complete: false,
+            partitions: Vec::new(),
+            totals: Totals::default(),
+        };
+        let ledger = Arc::new(Ledger::new(&parts, totals));
+        let writer = CheckpointWriter {
+            file,
+            template,
+            ledger: Arc::clone(&ledger),
+        };
+        // The end is fixed now, before anything is read: a crash from here on resumes the same
+        // window.
+        writer.write(false)?;
+
+        let s = &config.stream;
+        let metrics = Arc::new(Metrics::new());
+        let health = Arc::new(Health::new());
+        let tracker = Tracker::new(
+            Limits {
+                max_messages: s.max_in_flight_messages,
+                max_bytes: s.max_in_flight_bytes,
+            },
+            None,
+        );
+        let consumer: StreamConsumer = consumer_config(&config.kafka, &options.name)
+            .create()
+            .map_err(ReplayError::kafka("cannot create the consumer"))?;
+        let mut tpl = TopicPartitionList::new();
+        for p in plan.iter().filter(|p| !p.is_empty()) {
+            tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.start))
+                .map_err(ReplayError::kafka("cannot assign the partitions"))?;
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(ReplayError::kafka("cannot assign the partitions"))?;
+        let publisher = Publisher::new(
+            &producer_config(&config.kafka),
+            Topics {
+                output: options.output_topic.clone(),
+                dead_letter: config.dead_letter.topic.clone(),
+                max_error_message_bytes: config.dead_letter.max_error_message_bytes,
+            },
+            Some(Backoff {
+                first: Duration::from_millis(s.retry_backoff_ms),
+                max: Duration::from_millis(s.retry_backoff_max_ms),
+            }),
+            Arc::clone(&metrics),
+            Arc::clone(&health),
+        )
+        .map_err(ReplayError::kafka("cannot create the producer"))?;
+        let pool = build_pool(s.workers)?;
+        let progress = Arc::new(Progress::new(
+            plan.iter()
+                .map(|p| Part::new(format!("{}/{}", p.topic, p.partition), p.start, p.end))
+                .collect(),
+            Arc::clone(&metrics),
+        ));
+        let worker = Worker {
+            extractor,
+            limits: config.extract.limits(),
+            publisher: Arc::new(publisher),
+            metrics: Arc::clone(&metrics),
+            ledger: Some(Arc::clone(&ledger)),
+            output_topic: Arc::from(options.output_topic.as_str()),
+            name: Arc::from(options.name.as_str()),
+            reference: Reference::MessageTimestamp,
+            killed: Arc::clone(&killed),
+        };
+        info!(name = %options.name, inputs = ?options.input_topics, output = %options.output_topic,
+            window = %options.selection.window, partitions = plan.len(), "replay started");
+        let state = Loop {
+            consumer: Arc::new(consumer),
+            parts: plan
+                .iter()
+                .map(|p| PartState {
+                    tp: Tp::new(&p.topic, p.partition),
+                    end: p.end,
+                    consumed: p.is_empty(),
+                })
+                .collect(),
+            index: index_of(&plan),
+            tracker,
+            ledger,
+            worker,
+            pool,
+            progress: Arc::clone(&progress),
+            health,
+            window: options.selection.window,
+            writer,
+            grace: Duration::from_millis(s.shutdown_grace_ms),
+            options,
+        };
+        let task = tokio::spawn(state.run(stop_rx));
+        Ok(ReplayHandle {
+            stop: stop_tx,
+            task,
+            progress: Some(progress),
+            killed,
+            plan,
+        })
+    }
+}
+
+/// Refuses options that cannot work, naming the flag or field.
+fn validate(config: &Config, o: &ReplayOptions) -> Result<(), ReplayError> {
+    let invalid = |m: String| Err(ReplayError::Invalid(m));
+    if !valid_name(&o.name) {
+        return invalid(format!(
+            "--name {:?}: use letters, digits, `.`, `_` and `-` (it names the checkpoint file)",
+            o.name
+        ));
+    }
+    if config.kafka.bootstrap_servers.trim().is_empty() {
+        return invalid("`kafka.bootstrap_servers` is empty; give host:port (or --brokers)".into());
+    }
+    if o.input_topics.is_empty() || o.input_topics.iter().any(|t| t.trim().is_empty()) {
+        return invalid("no input topic: give --topic (or `stream.input_topics`)".into());
+    }
+    if o.output_topic.trim().is_empty() {
+        return invalid("--output-topic is empty".into());
+    }
+    if o.input_topics.contains(&o.output_topic) {
+        return invalid(format!(
+            "--output-topic `{}` is also an input topic; that would replay its own output",
+            o.output_topic
+        ));
+    }
+    if o.input_topics.contains(&config.dead_letter.topic)
+        || o.output_topic == config.dead_letter.topic
+    {
+        return invalid(format!(
+            "`dead_letter.topic` `{}` is also an input or the output topic; give it a topic of its own",
+            config.dead_letter.topic
+        ));
+    }
+    o.selection.validate().map_err(ReplayError::Invalid)?;
+    for spec in [
+        match &o.selection.start {
+            Start::Offsets(s) => Some(s),
+            _ => None,
+        },
+        o.selection.end.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(t) = spec
+            .topics()
+            .find(|t| !o.input_topics.iter().any(|i| i == t))
+        {
+            return invalid(format!(
+                "offsets name topic `{t}`, which is not an input topic of this replay"
+            ));
+        }
+    }
+    if let Some(r) = o.max_rate
+        && !(r.is_finite() && r > 0.0)
+    {
+        return invalid(format!(
+            "--max-rate {r}: give a positive number of messages per second"
+        ));
+    }
+    if o.max_messages == Some(0) {
+        return invalid("--max-messages 0 would read nothing; give at least 1".into());
+    }
+    kafka::check(&consumer_config(&config.kafka, &o.name), "kafka.consumer")?;
+    kafka::check(&producer_config(&config.kafka), "kafka.producer")?;
+    Ok(())
+}
+
+/// The extraction pool: `workers` threads, or one per core.
+pub(crate) fn build_pool(workers: usize) -> Result<Arc<rayon::ThreadPool>, ReplayError> {
+    let n = if workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        workers
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("timeline-replay-{i}"))
+        .build()
+        .map(Arc::new)
+        .map_err(|e| ReplayError::Pool(e.to_string()))
+}
+
+fn already_complete(
+    options: &ReplayOptions,
+    file: &CheckpointFile,
+    cp: &Checkpoint,
+) -> ReplaySummary {
+    ReplaySummary {
+        name: options.name.clone(),
+        messages: 0,
+        in_window: 0,
+        records: 0,
+        dead_letters: 0,
+        skipped_articles: 0,
+        bytes: 0,
+        elapsed: Duration::ZERO,
+        ending: Ending::AlreadyComplete,
+        totals: Some(cp.totals),
+        checkpoint: Some(file.path().to_path_buf()),
+        abandoned: 0,
+    }
+}
+
+/// topic -> partition -> index in the plan.
+fn index_of(plan: &[PartitionPlan]) -> HashMap<String, Vec<Option<usize>>> {
+    let mut index: HashMap<String, Vec<Option<usize>>> = HashMap::new();
+    for (i, p) in plan.iter().enumerate() {
+        let Ok(slot) = usize::try_from(p.partition) else {
+            continue;
+        };
+        let v = index.entry(p.topic.clone()).or_default();
+        if v.len() <= slot {
+            v.resize(slot + 1, None);
+        }
+        v[slot] = Some(i);
+    }
+    index
+}
+
+/// Writes the checkpoint from the ledger.
+struct CheckpointWriter {
+    file: CheckpointFile,
+    template: Checkpoint,
+    ledger: Arc<Ledger>,
+}
+
+impl CheckpointWriter {
+    fn write(&self, complete: bool) -> Result<Totals, ReplayError> {
+        let (partitions, totals) = self.ledger.snapshot();
+        let cp = Checkpoint {
+            updated_at: Utc::now().to_rfc3339(),
+            complete: complete && partitions.iter().all(PartitionCheckpoint::is_done),
+            partitions,
+            totals,
+            ..self.template.clone()
+        };
+        self.file.save(&cp)?;
+        Ok(totals)
+    }
+}
+
+struct PartState {
+    tp: Tp,
+    end: i64,
+    /// Read up to the end (what remains is in flight or done).
+    consumed: bool,
+}
+
+struct Loop {
+    /// Shared so a received message (which borrows the consumer) and `&mut self` can coexist.
+    consumer: Arc<StreamConsumer>,
+    parts: Vec<PartState>,
+    index: HashMap<String, Vec<Option<usize>>>,
+    tracker: Arc<Tracker>,
+    ledger: Arc<Ledger>,
+    worker: Worker,
+    pool: Arc<rayon::ThreadPool>,
+    progress: Arc<Progress>,
+    health: Arc<Health>,
+    window: TimeWindow,
+    writer: CheckpointWriter,
+    grace: Duration,
+    options: ReplayOptions,
+}
+
+impl Loop {
+    async fn run(mut self, mut stop: watch::Receiver<bool>) -> Result<ReplaySummary, ReplayError> {
+        let (reporter_stop, reporter_rx) = watch::channel(false);
+        let reporter = spawn_reporter(
+            Arc::clone(&self.progress),
+            self.options.progress,
+            reporter_rx,
+        );
+        let started = Instant::now();
+        let mut throttle = self
+            .options
+            .max_rate
+            .and_then(|r| Throttle::new(r, Instant::now()));
+        let mut resume_at: Option<Instant> = None;
+        let mut read = 0u64;
+        let mut ending: Option<Ending> = None;
+        let mut deadline: Option<Instant> = None;
+        let mut stop_open = true;
+        let mut last_checkpoint = Instant::now();
+        let mut last_error_log: Option<Instant> = None;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let consumer = Arc::clone(&self.consumer);
+
+        loop {
+            let all_consumed = self.parts.iter().all(|p| p.consumed);
+            if (all_consumed || ending.is_some()) && self.tracker.in_flight().0 == 0 {
+                break;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                warn!(
+                    in_flight = self.tracker.in_flight().0,
+                    "grace period over with messages in flight; they are redone when the replay resumes"
+                );
+                break;
+            }
+            let now = Instant::now();
+            let throttled = resume_at.is_some_and(|t| t > now);
+            let can_read = ending.is_none()
+                && !all_consumed
+                && !throttled
+                && !self.tracker.is_full()
+                && !self.health.retrying();
+            let wake = tokio::time::Instant::from_std(resume_at.unwrap_or(now));
+            tokio::select! {
+                biased;
+                changed = stop.changed(), if stop_open => match changed {
+                    Ok(()) if *stop.borrow() && ending.is_none() => {
+                        info!("stopping: finishing the messages in flight");
+                        ending = Some(Ending::Stopped);
+                        deadline = Some(Instant::now() + self.grace);
+                    }
+                    Ok(()) => {}
+                    Err(_) => stop_open = false,
+                },
+                () = self.tracker.progressed() => self.advance(),
+                _ = tick.tick() => {
+                    self.check_positions();
+                    if last_checkpoint.elapsed() >= self.options.checkpoint_interval {
+                        self.advance();
+                        self.writer.write(false)?;
+                        last_checkpoint = Instant::now();
+                    }
+                }
+                () = tokio::time::sleep_until(wake), if throttled => resume_at = None,
+                m = consumer.recv(), if can_read => match m {
+                    Ok(m) => {
+                        if self.handle(&m) {
+                            read += 1;
+                            if let Some(t) = throttle.as_mut() {
+                                resume_at = t.after_one(Instant::now());
+                            }
+                            if self.options.max_messages.is_some_and(|max| read >= max) {
+                                info!(read, "--max-messages reached: finishing the messages in flight");
+                                ending = Some(Ending::MaxMessages);
+                                deadline = Some(Instant::now() + self.grace);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if last_error_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+                            warn!(error = %e, "consume error; retrying");
+                            last_error_log = Some(Instant::now());
+                        } else {
+                            debug!(error = %e, "consume error");
+                        }
+                    }
+                },
+            }
+        }
+
+        // Make sure every acknowledged record reached the broker before the last checkpoint.
+        let publisher = Arc::clone(&self.worker.publisher);
+        let _ = tokio::task::spawn_blocking(move || publisher.flush(Duration::from_secs(10))).await;
+        self.advance();
+        for p in &self.parts {
+            if p.consumed
+                && self
+                    .tracker
+                    .wait_idle(Some(std::slice::from_ref(&p.tp)), Duration::ZERO)
+            {
+                self.ledger.finish(&p.tp);
+            }
+        }
+        // Stopped or not, a replay that covered everything is complete.
+        let covered = self
+            .ledger
+            .snapshot()
+            .0
+            .iter()
+            .all(PartitionCheckpoint::is_done);
+        let ending = if covered {
+            Ending::Complete
+        } else {
+            ending.unwrap_or(Ending::Stopped)
+        };
+        let totals = self.writer.write(covered)?;
+        let elapsed = started.elapsed();
+        let _ = reporter_stop.send(true);
+        let _ = reporter.await;
+        let m = &self.progress.metrics;
+        let summary = ReplaySummary {
+            name: self.options.name.clone(),
+            messages: self.progress.messages.load(Ordering::Relaxed),
+            in_window: self.progress.in_window.load(Ordering::Relaxed),
+            records: m.produced.get(),
+            dead_letters: m.dead_letters_total(),
+            skipped_articles: m.skipped.get(),
+            bytes: self.progress.bytes.load(Ordering::Relaxed),
+            elapsed,
+            ending,
+            totals: Some(totals),
+            checkpoint: Some(self.writer.file.path().to_path_buf()),
+            abandoned: self.tracker.in_flight().0,
+        };
+        info!(name = %summary.name, messages = summary.messages, in_window = summary.in_window,
+            records = summary.records, dead_letters = summary.dead_letters,
+            seconds = elapsed.as_secs_f64(), ending = ?summary.ending, "replay finished");
+        // Closing librdkafka clients can block briefly; not on the runtime.
+        drop(consumer);
+        let Loop {
+            consumer, worker, ..
+        } = self;
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(consumer);
+            drop(worker);
+        })
+        .await;
+        Ok(summary)
+    }
+
+    /// Handles one message; false when it was past its partition's end (not counted).
+    fn handle(&mut self, m: &BorrowedMessage<'_>) -> bool {
+        let Some(i) = self.index.get(m.topic()).and_then(|v| {
+            usize::try_from(m.partition())
+                .ok()
+                .and_then(|p| v.get(p).copied().flatten())
+        }) else {
+            return false;
+        };
+        let Some(p) = self.parts.get_mut(i) else {
+            return false;
+        };
+        if p.consumed {
+            return false;
+        }
+        let offset = m.offset();
+        if offset >= p.end {
+            p.consumed = true;
+            pause(&self.consumer, &p.tp);
+            return false;
+        }
+        let input = InputMessage::from_kafka(m);
+        let size = input.size();
+        let pr = &self.progress;
+        pr.messages.fetch_add(1, Ordering::Relaxed);
+        pr.bytes.fetch_add(size as u64, Ordering::Relaxed);
+        if let Some(part) = pr.parts.get(i) {
+            part.set_read(offset + 1);
+        }
+        self.worker.metrics.consumed.inc();
+        let ticket = self
+            .tracker
+            .begin(p.tp.clone(), offset, size, input.timestamp_ms);
+        if self.window.contains(input.timestamp_ms) {
+            pr.in_window.fetch_add(1, Ordering::Relaxed);
+            let w = self.worker.clone();
+            self.pool.spawn(move || w.run(&input, &ticket));
+        } else {
+            self.ledger.note(
+                &p.tp,
+                offset,
+                Totals {
+                    messages: 1,
+                    ..Totals::default()
+                },
+            );
+            ticket.part_done();
+        }
+        if offset + 1 >= p.end {
+            p.consumed = true;
+            pause(&self.consumer, &p.tp);
+        }
+        true
+    }
+
+    /// Moves the checkpoint of every partition whose position advanced.
+    fn advance(&self) {
+        for (tp, position) in self.tracker.take_positions() {
+            self.ledger.advance(&tp, position);
+        }
+    }
+
+    /// A partition whose last offsets hold no message (transaction markers, compaction) never
+    /// delivers its end; its consumer position tells it is there.
+    fn check_positions(&mut self) {
+        if self.parts.iter().all(|p| p.consumed) {
+            return;
+        }
+        let Ok(positions) = self.consumer.position() else {
+            return;
+        };
+        for e in positions.elements() {
+            let Offset::Offset(pos) = e.offset() else {
+                continue;
+            };
+            let Some(i) = self.index.get(e.topic()).and_then(|v| {
+                usize::try_from(e.partition())
+                    .ok()
+                    .and_then(|p| v.get(p).copied().flatten())
+            }) else {
+                continue;
+            };
+            if let Some(part) = self.progress.parts.get(i) {
+                part.set_read(pos);
+            }
+            if let Some(p) = self.parts.get_mut(i)
+                && !p.consumed
+                && pos >= p.end
+            {
+                p.consumed = true;
+                pause(&self.consumer, &p.tp);
+            }
+        }
+    }
+}
+
+/// Stops fetching a finished partition (messages prefetched past its end are ignored).
+fn pause(consumer: &StreamConsumer, tp: &Tp) {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(&tp.topic, tp.partition);
+    if let Err(e) = consumer.pause(&tpl) {
+        debug!(error = %e, topic = %tp.topic, partition = tp.partition, "cannot pause a finished partition");
+    }
+}

@@ -1,0 +1,606 @@
+//! `timeline replay` against a real broker (tansu, in-process): exact windows with unordered
+//! timestamps, the same records as the live service, resume after interruption, the live group
+//! untouched, and file replay.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use timeline::config::Config;
+use timeline::replay::{
+    self, CheckpointFile, Ending, FileOptions, How, OffsetSpec, Replay, ReplayOptions, Selection,
+    Start, TimeWindow,
+};
+use timeline::stream::Service;
+use timeline::stream::kafka;
+use timeline::stream::topic::ReadMessage;
+
+const DAY_MS: i64 = 86_400_000;
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Produces `(partition, timestamp, value)` one at a time, each acknowledged before the next,
+/// so every message is a batch of its own (tansu's in-memory storage fetches whole batches from
+/// their base offset only, so a resume in the middle of a batch would skip its rest).
+async fn produce_timed(c: &Config, topic: &str, messages: &[(i32, i64, Vec<u8>)]) {
+    let producer: FutureProducer = kafka::producer_config(&c.kafka, None).create().unwrap();
+    for (partition, ts, value) in messages {
+        let key = timeline::stream::topic::article_key(value).unwrap_or_default();
+        let rec = FutureRecord::to(topic)
+            .partition(*partition)
+            .timestamp(*ts)
+            .key(&key)
+            .payload(value);
+        producer
+            .send(rec, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produced");
+    }
+}
+
+fn options(c: &Config, dir: &std::path::Path, name: &str, selection: Selection) -> ReplayOptions {
+    let mut o = ReplayOptions::new(c, name, selection);
+    o.checkpoint_dir = dir.to_path_buf();
+    o.checkpoint_interval = Duration::from_millis(100);
+    o
+}
+
+fn from_beginning() -> Selection {
+    Selection {
+        start: Start::Beginning,
+        end: None,
+        window: TimeWindow::default(),
+    }
+}
+
+fn window(from_ms: i64, to_ms: i64) -> Selection {
+    Selection {
+        start: Start::Time,
+        end: None,
+        window: TimeWindow {
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+        },
+    }
+}
+
+async fn replay(c: &Config, o: ReplayOptions) -> replay::ReplaySummary {
+    Replay::with_extractor(c.clone(), o, support::extractor())
+        .unwrap()
+        .run()
+        .await
+        .unwrap()
+}
+
+/// Everything in `topic`, read until `expected` messages arrived and then nothing more for
+/// half a second. (Not up to the high watermarks: tansu's in-memory storage reports the base
+/// offset of the last batch plus one, short of the end when that batch holds several records.)
+fn read(c: &Config, topic: &str, expected: usize) -> Vec<ReadMessage> {
+    let reader = timeline::stream::topic::TopicReader::new(&c.kafka, topic, false).unwrap();
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut idle_since = std::time::Instant::now();
+    loop {
+        match reader.poll(Duration::from_millis(50)) {
+            Some(Ok(m)) => {
+                out.push(m);
+                idle_since = std::time::Instant::now();
+            }
+            _ => {
+                let idle = idle_since.elapsed() > Duration::from_millis(500);
+                if (out.len() >= expected && idle) || std::time::Instant::now() > deadline {
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+/// `article_id` headers of a topic, with duplicates.
+fn article_ids(msgs: &[ReadMessage]) -> Vec<String> {
+    let mut v: Vec<String> = msgs
+        .iter()
+        .map(|m| m.header("article_id").unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// (key, value) of every record, sorted: what downstream sees.
+fn records(msgs: &[ReadMessage]) -> Vec<(String, String)> {
+    let text = |b: &Option<Vec<u8>>| String::from_utf8(b.clone().unwrap()).unwrap();
+    let mut v: Vec<_> = msgs
+        .iter()
+        .map(|m| (text(&m.key), text(&m.value)))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn create(c: &Config, topics: &[&str], partitions: i32) {
+    kafka::ensure_topics(&c.kafka, topics, partitions, Duration::from_secs(20))
+        .await
+        .unwrap();
+}
+
+/// The id of each article in `values` by position.
+fn ids_of(values: &[Vec<u8>]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| timeline::stream::topic::article_key(v).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index() {
+    let broker = support::memory_broker().await;
+    let c = support::config(&broker.bootstrap_servers(), "rwin");
+    support::create_topics(&c, 2).await;
+    let input = &c.stream.input_topics[0];
+    let arts = support::articles("rwin", 16);
+    let ids = ids_of(&arts);
+    let t = now_ms();
+    // Window [from, to) is chosen after phase A is written; phase A's timestamps are a day off
+    // either way so they fall in or out of it whatever `from` turns out to be.
+    let in_a = t + DAY_MS;
+    let out_a = t - DAY_MS;
+    let phase_a: Vec<(i32, i64, Vec<u8>)> = vec![
+        (0, in_a, arts[0].clone()),      // in (and before tansu's answer)
+        (0, out_a, arts[1].clone()),     // out
+        (1, out_a + 5, arts[2].clone()), // out
+        (1, in_a + 7, arts[3].clone()),  // in
+        (1, out_a - 9, arts[4].clone()), // out
+    ];
+    produce_timed(&c, input, &phase_a).await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let from = now_ms();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let to = from + 2 * DAY_MS;
+    let phase_b: Vec<(i32, i64, Vec<u8>)> = vec![
+        (0, in_a + 1, arts[5].clone()),           // in
+        (0, from - 1, arts[6].clone()),           // out (just before)
+        (0, from, arts[7].clone()),               // in (the first instant)
+        (0, to, arts[8].clone()),                 // out (the end is exclusive)
+        (1, to - 1, arts[9].clone()),             // in (the last instant)
+        (1, in_a + 3 * DAY_MS, arts[10].clone()), // out (after)
+        (1, from + 10, arts[11].clone()),         // in
+        (0, out_a, arts[12].clone()),             // out
+    ];
+    produce_timed(&c, input, &phase_b).await;
+    let expected: BTreeSet<String> = [0, 3, 5, 7, 9, 11]
+        .iter()
+        .map(|i| ids[*i].clone())
+        .collect();
+
+    let dir = support::temp_dir();
+    let handle = Replay::with_extractor(
+        c.clone(),
+        options(&c, dir.path(), "win", window(from, to)),
+        support::extractor(),
+    )
+    .unwrap()
+    .start()
+    .await
+    .unwrap();
+    // tansu's in-memory storage answers offsets-for-times by write time: partition 0's answer
+    // (offset 2, the first batch written after `from`) would skip offset 0, which is in the
+    // window. The check must catch it and scan.
+    let p0 = handle
+        .plan()
+        .iter()
+        .find(|p| p.partition == 0)
+        .unwrap()
+        .clone();
+    assert!(matches!(p0.how, How::Scan(_)), "{p0:?}");
+    assert_eq!(p0.start, 0);
+    let summary = handle.wait().await.unwrap();
+    assert_eq!(summary.ending, Ending::Complete);
+    assert_eq!(summary.messages, 13, "every message up to the end is read");
+    assert_eq!(summary.in_window, expected.len() as u64);
+    assert_eq!(summary.dead_letters, 0);
+
+    let out = read(&c, &c.stream.output_topic, summary.records as usize);
+    let got: BTreeSet<String> = article_ids(&out).into_iter().collect();
+    assert_eq!(got, expected);
+    for m in &out {
+        assert_eq!(m.header("replay"), Some("true"));
+        assert_eq!(m.header("replay.name"), Some("win"));
+        assert_eq!(
+            m.header("extractor_version"),
+            Some(timeline::EXTRACTOR_VERSION)
+        );
+        assert_eq!(m.header("schema"), Some(timeline::RECORD_SCHEMA));
+    }
+    let cp = CheckpointFile::new(dir.path(), "win")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(cp.complete);
+    assert_eq!(cp.totals.messages, 13);
+    assert_eq!(cp.totals.in_window, expected.len() as u64);
+
+    // The same window by offsets: partition 0 from offset 2 up to (not including) 4,
+    // partition 1 from 3: the time filter still applies to what is read.
+    let sel = Selection {
+        start: Start::Offsets(OffsetSpec::parse("0:2,1:3").unwrap()),
+        end: Some(OffsetSpec::parse("0:4").unwrap()),
+        window: TimeWindow {
+            from_ms: Some(from),
+            to_ms: Some(to),
+        },
+    };
+    let out2 = format!("{}-offsets", c.stream.output_topic);
+    create(&c, &[&out2], 1).await;
+    let mut o = options(&c, dir.path(), "win-offsets", sel);
+    o.output_topic = out2.clone();
+    let s = replay(&c, o).await;
+    // p0 offsets 2,3 = arts 5 (in), 6 (out); p1 offsets 3.. = arts 9 (in), 10 (out), 11 (in).
+    assert_eq!(s.messages, 5);
+    let got: BTreeSet<String> = article_ids(&read(&c, &out2, s.records as usize)).into_iter().collect();
+    let want: BTreeSet<String> = [5, 9, 11].iter().map(|i| ids[*i].clone()).collect();
+    assert_eq!(got, want);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact() {
+    // tansu on sqlite answers offsets-for-times from the message timestamps, as Kafka does.
+    let dir = support::temp_dir();
+    let broker = support::sqlite_broker(&dir.path().join("b.db"), 0).await;
+    let c = support::config(&broker.bootstrap_servers(), "ridx");
+    support::create_topics(&c, 1).await;
+    let arts = support::articles("ridx", 8);
+    let ids = ids_of(&arts);
+    let base = 1_762_000_000_000; // 2025-11-01
+    let ts = [
+        base + 10,
+        base + 30,
+        base + 20,
+        base + 60,
+        base + 40,
+        base + 50,
+        base + 80,
+        base + 70,
+    ];
+    let msgs: Vec<(i32, i64, Vec<u8>)> = ts
+        .iter()
+        .zip(&arts)
+        .map(|(t, a)| (0, *t, a.clone()))
+        .collect();
+    produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
+    // Window [base+35, base+75): offsets 3 (60), 4 (40), 5 (50), 7 (70). The broker's answer is
+    // offset 3, the first message at or after base+35; offset 2 (20) is before the window.
+    let summary_handle = Replay::with_extractor(
+        c.clone(),
+        options(&c, dir.path(), "idx", window(base + 35, base + 75)),
+        support::extractor(),
+    )
+    .unwrap()
+    .start()
+    .await
+    .unwrap();
+    let p = summary_handle.plan()[0].clone();
+    assert_eq!((p.start, p.how.clone()), (3, How::TimeIndex), "{p:?}");
+    let summary = summary_handle.wait().await.unwrap();
+    assert_eq!(summary.messages, 5, "offsets 3..8 are read");
+    let got: BTreeSet<String> = article_ids(&read(&c, &c.stream.output_topic, summary.records as usize))
+        .into_iter()
+        .collect();
+    let want: BTreeSet<String> = [3, 4, 5, 7].iter().map(|i| ids[*i].clone()).collect();
+    assert_eq!(got, want);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone() {
+    let broker = support::memory_broker().await;
+    let c = support::config(&broker.bootstrap_servers(), "rlive");
+    support::create_topics(&c, 3).await;
+    let mut input = support::articles("rlive", 18);
+    // Some articles without published_at: both take the message timestamp as reference.
+    for v in input.iter_mut().step_by(3) {
+        let mut a: serde_json::Value = serde_json::from_slice(v).unwrap();
+        a.as_object_mut().unwrap().remove("published_at");
+        *v = serde_json::to_vec(&a).unwrap();
+    }
+    input.push(b"{not json".to_vec());
+    let base = 1_763_000_000_000;
+    let msgs: Vec<(i32, i64, Vec<u8>)> = input
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                (i % 3) as i32,
+                base + (i as i64 * 7919) % 1000 * 60_000,
+                v.clone(),
+            )
+        })
+        .collect();
+    produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
+
+    // The live service processes everything and commits.
+    let svc = Service::with_extractor(c.clone(), support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let tracker = svc.tracker().clone();
+    let n = msgs.len() as u64;
+    support::wait_until(Duration::from_secs(60), "live finished", || {
+        let t = tracker.clone();
+        async move { t.finished() >= n }
+    })
+    .await;
+    let live_records = svc.metrics().produced.get() as usize;
+    svc.shutdown();
+    svc.wait().await.unwrap();
+    let live = read(&c, &c.stream.output_topic, live_records);
+    assert_eq!(live.len(), live_records);
+    let committed = support::committed(&c, 3);
+    assert_eq!(
+        committed.iter().map(|o| o.unwrap_or(0)).sum::<i64>(),
+        msgs.len() as i64
+    );
+    let dead_before = read(&c, &c.dead_letter.topic, 1).len();
+    assert_eq!(dead_before, 1);
+
+    // Two replays of everything, to topics of their own.
+    let dir = support::temp_dir();
+    let mut outs = Vec::new();
+    for name in ["first", "second"] {
+        let out = format!("rlive-{name}");
+        create(&c, &[&out], 2).await;
+        let mut o = options(&c, dir.path(), name, from_beginning());
+        o.output_topic = out.clone();
+        let s = replay(&c, o).await;
+        assert_eq!(
+            (s.messages, s.dead_letters, s.ending),
+            (msgs.len() as u64, 1, Ending::Complete)
+        );
+        let read = read(&c, &out, s.records as usize);
+        assert_eq!(
+            read.len() as u64,
+            s.records,
+            "every acknowledged record is in the topic"
+        );
+        outs.push(read);
+    }
+    assert!(!outs[0].is_empty());
+    assert_eq!(
+        records(&outs[0]),
+        records(&outs[1]),
+        "two replays give identical records"
+    );
+    assert_eq!(
+        records(&outs[0]),
+        records(&live),
+        "a replay gives the live records"
+    );
+    // The bad message went to the dead-letter topic again, as in the live service.
+    let dead = read(&c, &c.dead_letter.topic, 3);
+    assert_eq!(dead.len(), 3);
+    assert!(
+        dead.iter()
+            .all(|m| m.header("error.kind") == Some("not_json"))
+    );
+
+    // The live group's committed offsets did not move, and its member could resume as before.
+    assert_eq!(support::committed(&c, 3), committed);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
+    let broker = support::memory_broker().await;
+    let c = support::config(&broker.bootstrap_servers(), "rres");
+    support::create_topics(&c, 3).await;
+    let input = support::articles("rres", 30);
+    let base = 1_763_500_000_000;
+    let msgs: Vec<(i32, i64, Vec<u8>)> = input
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ((i % 3) as i32, base + i as i64, v.clone()))
+        .collect();
+    produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
+    let dir = support::temp_dir();
+    let out_ref = "rres-reference";
+    let out = "rres-resumed";
+    let out_kill = "rres-killed";
+    create(&c, &[out_ref, out, out_kill], 2).await;
+
+    // The reference: one uninterrupted replay.
+    let mut o = options(&c, dir.path(), "reference", from_beginning());
+    o.output_topic = out_ref.into();
+    let s_ref = replay(&c, o).await;
+    let reference = records(&read(&c, out_ref, s_ref.records as usize));
+
+    // Interrupted twice by --max-messages, then finished.
+    let mut endings = Vec::new();
+    let mut read_total = 0;
+    loop {
+        let mut o = options(&c, dir.path(), "resumed", from_beginning());
+        o.output_topic = out.into();
+        o.max_messages = Some(11);
+        let s = replay(&c, o).await;
+        read_total += s.messages;
+        endings.push(s.ending.clone());
+        if s.ending != Ending::MaxMessages {
+            break;
+        }
+        // The checkpoint stops exactly where this run stopped.
+        let cp = CheckpointFile::new(dir.path(), "resumed")
+            .load()
+            .unwrap()
+            .unwrap();
+        assert!(!cp.complete);
+        assert_eq!(cp.totals.messages, read_total);
+    }
+    assert_eq!(
+        endings,
+        [Ending::MaxMessages, Ending::MaxMessages, Ending::Complete]
+    );
+    assert_eq!(read_total, 30);
+    let cp = CheckpointFile::new(dir.path(), "resumed")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(cp.complete);
+    assert_eq!(cp.totals.messages, 30);
+    assert!(cp.partitions.iter().all(|p| p.next == p.end));
+    assert_eq!(
+        records(&read(&c, out, reference.len())),
+        reference,
+        "no record missing, none twice"
+    );
+
+    // Running it again does nothing: it is complete.
+    let mut o = options(&c, dir.path(), "resumed", from_beginning());
+    o.output_topic = out.into();
+    assert_eq!(replay(&c, o).await.ending, Ending::AlreadyComplete);
+    // Another window under the same name is refused, not mixed in.
+    let mut o = options(&c, dir.path(), "resumed", window(base, base + 5));
+    o.output_topic = out.into();
+    let e = Replay::with_extractor(c.clone(), o, support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("--restart"), "{e}");
+
+    // Killed like a crashed process (slowed down so it is mid-way), then resumed: the
+    // checkpoint still counts every message exactly once; records may repeat (same ids).
+    let mut o = options(&c, dir.path(), "killed", from_beginning());
+    o.output_topic = out_kill.into();
+    o.max_rate = Some(40.0);
+    let h = Replay::with_extractor(c.clone(), o, support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let progress = Arc::clone(h.progress().unwrap());
+    support::wait_until(Duration::from_secs(30), "some messages read", || {
+        let p = Arc::clone(&progress);
+        async move { p.messages.load(std::sync::atomic::Ordering::Relaxed) >= 12 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    h.kill().await;
+    let cp = CheckpointFile::new(dir.path(), "killed")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(
+        !cp.complete && cp.totals.messages > 0 && cp.totals.messages < 30,
+        "{:?}",
+        cp.totals
+    );
+    let mut o = options(&c, dir.path(), "killed", from_beginning());
+    o.output_topic = out_kill.into();
+    assert_eq!(replay(&c, o).await.ending, Ending::Complete);
+    let cp = CheckpointFile::new(dir.path(), "killed")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(cp.totals.messages, 30);
+    let got: BTreeSet<_> = records(&read(&c, out_kill, reference.len())).into_iter().collect();
+    let want: BTreeSet<_> = reference.iter().cloned().collect();
+    assert_eq!(got, want);
+
+    // A live topic still finishes: what arrives after the start is not part of the replay.
+    let mut o = options(&c, dir.path(), "live-end", from_beginning());
+    o.output_topic = out_kill.into();
+    o.max_rate = Some(200.0);
+    let h = Replay::with_extractor(c.clone(), o, support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let more = support::articles("rres-more", 3);
+    let extra: Vec<(i32, i64, Vec<u8>)> = more.iter().map(|v| (0, base, v.clone())).collect();
+    produce_timed(&c, &c.stream.input_topics[0], &extra).await;
+    let s = h.wait().await.unwrap();
+    assert_eq!((s.messages, s.ending), (30, Ending::Complete));
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_replay_publishes_the_records_of_every_line() {
+    let broker = support::memory_broker().await;
+    let c = support::config(&broker.bootstrap_servers(), "rfile");
+    support::create_topics(&c, 1).await;
+    let out = "rfile-out";
+    create(&c, &[out], 1).await;
+    let mut arts = support::articles("rfile", 6);
+    let mut undated: serde_json::Value = serde_json::from_slice(&arts[2]).unwrap();
+    undated.as_object_mut().unwrap().remove("published_at");
+    arts[2] = serde_json::to_vec(&undated).unwrap();
+    let dir = support::temp_dir();
+    let path = dir.path().join("export.jsonl");
+    let mut text = Vec::new();
+    for (i, a) in arts.iter().enumerate() {
+        text.extend_from_slice(a);
+        text.extend_from_slice(if i == 1 { b"\r\n" } else { b"\n" });
+        if i == 3 {
+            text.extend_from_slice(b"\n{\"id\": 1\n"); // a blank line, then a bad one (line 6)
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let reference = timeline::article::ReferenceTime::parse("2025-11-25").unwrap();
+
+    // The expected records: the extractor with the same reference-time rule.
+    let x = support::extractor();
+    let limits = timeline::article::Limits::default();
+    let mut expected = BTreeMap::new();
+    for a in &arts {
+        let article = timeline::article::decode(a, &limits).unwrap();
+        for r in x.extract(&article, Some(reference)).records {
+            expected.insert(r.id.clone(), serde_json::to_string(&r).unwrap());
+        }
+    }
+    assert!(!expected.is_empty());
+
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let s = replay::replay_file(
+        &c,
+        FileOptions {
+            path: path.clone(),
+            name: "export".into(),
+            output_topic: out.into(),
+            reference_time: Some(reference),
+            max_rate: None,
+            progress: replay::ProgressMode::Off,
+        },
+        support::extractor(),
+        stop_rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (s.messages, s.dead_letters, s.ending),
+        (7, 1, Ending::Complete)
+    );
+    let got: BTreeMap<String, String> = records(&read(&c, out, s.records as usize)).into_iter().collect();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(got, expected);
+    let dead = read(&c, &c.dead_letter.topic, 1);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].value.as_deref(), Some(&b"{\"id\": 1"[..]));
+    assert_eq!(dead[0].header("source.offset"), Some("6"));
+    assert_eq!(
+        dead[0].header("source.topic"),
+        Some(format!("file:{}", path.display()).as_str())
+    );
+    broker.stop().await;
+}

@@ -1,0 +1,57 @@
+//! Every emitted record validates against the committed JSON Schema
+//! (`schema/timeline.event.v1.json`): the seed article, the bundled samples and a slice of
+//! the newswire corpus.
+
+use std::path::Path;
+
+use timeline::article::{self, Limits};
+use timeline::extract::Extractor;
+
+fn lines_of(path: &Path, max: usize) -> Vec<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => t.lines().take(max).map(str::to_string).collect(),
+        Err(_) => {
+            eprintln!("note: {} not found, skipped", path.display());
+            Vec::new()
+        }
+    }
+}
+
+#[test]
+fn records_match_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schema/timeline.event.v1.json")).expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let extractor = Extractor::builtin().expect("extractor builds");
+
+    let mut inputs = lines_of(&root.join("../shared/examples/seed-article.jsonl"), 10);
+    inputs.extend(lines_of(
+        &root.join("../shared/corpus/newswire-2452.jsonl"),
+        300,
+    ));
+    inputs.extend(lines_of(&root.join("data/samples/articles.jsonl"), 1000));
+    // An article without a publication time, and one with HTML, exercise the other paths.
+    inputs.push(r#"{"id":"no-date","text":"Rebels attacked a convoy near Goma on Monday, the United Nations said."}"#.into());
+    inputs.push(r#"{"id":"html","text":"<p>Russia&#8217;s forces shelled Kharkiv on <b>Friday</b>.</p><p>Read more</p>","published_at":"2025-03-07"}"#.into());
+    assert!(inputs.len() >= 2);
+
+    let mut records = 0;
+    for line in &inputs {
+        let Ok(a) = article::decode(line.as_bytes(), &Limits::default()) else {
+            continue;
+        };
+        for r in extractor.extract(&a, None).records {
+            let v = serde_json::to_value(&r).expect("record serializes");
+            let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+            assert!(
+                errors.is_empty(),
+                "record {v} violates the schema: {errors:?}"
+            );
+            records += 1;
+        }
+    }
+    assert!(records > 0, "no records were produced at all");
+}

@@ -1,0 +1,93 @@
+//! The stream service end to end against a real broker: articles in, records out.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use timeline::stream::Service;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_article_becomes_records_with_headers() {
+    let broker = support::memory_broker().await;
+    let mut c = support::config(&broker.bootstrap_servers(), "happy");
+    c.http.enabled = true;
+    support::create_topics(&c, 3).await;
+    let input = support::articles("happy", 30);
+    let expected = support::expected_ids(&input);
+    assert!(expected.len() > 30, "the samples give records");
+    support::produce(&c, &input).await;
+
+    let svc = Service::with_extractor(c.clone(), support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let tracker = svc.tracker().clone();
+    support::wait_until(Duration::from_secs(60), "all 30 messages finished", || {
+        let t = tracker.clone();
+        async move { t.finished() >= 30 }
+    })
+    .await;
+
+    let out = support::read(&c, &c.stream.output_topic);
+    let ids: BTreeSet<String> = out
+        .iter()
+        .map(|m| String::from_utf8(m.key.clone().unwrap()).unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    for m in &out {
+        let v: serde_json::Value = serde_json::from_slice(m.value.as_ref().unwrap()).unwrap();
+        assert_eq!(m.key.as_deref(), Some(v["id"].as_str().unwrap().as_bytes()));
+        assert_eq!(m.header("article_id"), v["article"]["id"].as_str());
+        assert_eq!(m.header("schema"), Some(timeline::RECORD_SCHEMA));
+        assert_eq!(
+            m.header("extractor_version"),
+            Some(timeline::EXTRACTOR_VERSION)
+        );
+    }
+
+    // The operations endpoint answers.
+    let addr = svc.http_addr().unwrap();
+    let metrics = http_get(addr, "/metrics").await;
+    assert!(
+        metrics.contains("timeline_messages_consumed_total 30"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(&format!(
+        "timeline_records_produced_total {}",
+        expected.len()
+    )));
+    assert!(http_get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
+    let health = svc.health().clone();
+    support::wait_until(Duration::from_secs(10), "ready", || {
+        let h = health.clone();
+        async move { h.ready().is_ok() }
+    })
+    .await;
+    assert!(http_get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
+
+    svc.shutdown();
+    let summary = svc.wait().await.unwrap();
+    assert!(summary.drained);
+    assert_eq!(summary.consumed, 30);
+    // Shutdown committed everything: a restart would read nothing again.
+    let committed: i64 = support::committed(&c, 3)
+        .into_iter()
+        .map(|o| o.unwrap_or(0))
+        .sum();
+    assert_eq!(committed, 30);
+    broker.stop().await;
+}
+
+/// A minimal HTTP/1.1 GET, to keep an HTTP client crate out of the dependencies.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
