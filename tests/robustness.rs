@@ -36,7 +36,7 @@ fn newsy_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
 
     #[test]
     fn decoder_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -45,7 +45,7 @@ proptest! {
 
     #[test]
     fn decoder_handles_json_shapes(id in "\\PC{0,20}", text in "\\PC{0,200}", extra in "\\PC{0,10}") {
-        let doc = serde_json::json!({"id": id, "text": text, extra: [1, {"x": null}]});
+        let doc = serde_json::json!({"id": id, "text": text, extra.clone(): [1, {"x": null}]});
         let _ = article::decode(doc.to_string().as_bytes(), &Limits::default());
         let wrong = serde_json::json!({"id": 5, "text": [text], "published_at": extra});
         prop_assert!(article::decode(wrong.to_string().as_bytes(), &Limits::default()).is_err());
@@ -99,8 +99,8 @@ fn work_is_linear_on_pathological_inputs() {
         "“‘«»’” — – ",
     ];
     for base in inputs {
-        let small = time_for(base, 1_000);
-        let large = time_for(base, 16_000);
+        let small = time_for(base, 500);
+        let large = time_for(base, 8_000);
         let ratio = large / small.max(1e-4);
         assert!(
             ratio < 64.0,

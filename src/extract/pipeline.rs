@@ -169,11 +169,36 @@ impl Pipeline {
         let offset = reference
             .map(|r| *r.instant.offset())
             .unwrap_or_else(|| Utc.fix());
+        // One sweep over sentences and times (both in text order) gives each sentence its own
+        // dates and the date it would inherit; per-event lookups are then O(1).
+        let mut sentence_times = Vec::with_capacity(seg.sentences.len());
+        let mut inherited = Vec::with_capacity(seg.sentences.len());
+        let mut last_usable: Option<usize> = None;
+        let mut story = usize::MAX;
+        for sentence in &seg.sentences {
+            if sentence.story != story {
+                story = sentence.story;
+                last_usable = None;
+            }
+            let from = times.partition_point(|t| t.start < sentence.range.start);
+            let to = from + times[from..].partition_point(|t| t.end <= sentence.range.end);
+            sentence_times.push(from..to);
+            inherited.push(last_usable);
+            if !sentence.headline
+                && let Some(k) = (from..to)
+                    .rev()
+                    .find(|&k| is_event_date(&times[k]) && times[k].resolved)
+            {
+                last_usable = Some(k);
+            }
+        }
         let ctx = FieldContext {
             field,
             text,
             seg: &seg,
             times: &times,
+            sentence_times,
+            inherited,
             resolved: &resolved,
             reference,
             offset,
@@ -182,12 +207,7 @@ impl Pipeline {
         };
         let mut words: Vec<&str> = Vec::with_capacity(64);
         for (si, sentence) in seg.sentences.iter().enumerate() {
-            if seg.is_excluded(sentence.range.start, sentence.range.end)
-                && seg
-                    .excluded
-                    .iter()
-                    .any(|r| r.start <= sentence.range.start && r.end >= sentence.range.end)
-            {
+            if seg.is_all_excluded(sentence.range.start, sentence.range.end) {
                 continue;
             }
             // Sub-headings in a body repeat what the paragraphs tell; the title is its own field.
@@ -200,10 +220,11 @@ impl Pipeline {
                     .iter()
                     .map(|t| t.text(text)),
             );
-            let mentions: Vec<&resolve::Mention> = resolved
-                .mentions
+            // Mentions are in sentence order: this sentence's are one slice.
+            let m_from = resolved.mentions.partition_point(|m| m.sentence < si);
+            let m_to = m_from + resolved.mentions[m_from..].partition_point(|m| m.sentence <= si);
+            let mentions: Vec<&resolve::Mention> = resolved.mentions[m_from..m_to]
                 .iter()
-                .filter(|m| m.sentence == si)
                 .collect();
             let toks = &seg.tokens[sentence.tokens.clone()];
             let base = sentence.tokens.start;
@@ -279,6 +300,10 @@ struct FieldContext<'a> {
     text: &'a str,
     seg: &'a Segmented,
     times: &'a [Timex],
+    /// Per sentence: the range of `times` inside it.
+    sentence_times: Vec<std::ops::Range<usize>>,
+    /// Per sentence: the story's last usable date before it (index into `times`).
+    inherited: Vec<Option<usize>>,
     resolved: &'a Resolved,
     reference: Option<ReferenceTime>,
     offset: FixedOffset,
@@ -300,11 +325,8 @@ impl FieldContext<'_> {
     /// The date of an event at byte `at` in sentence `si`: the nearest date in the sentence,
     /// else the story's last date before it, else the publication date.
     fn date_for(&self, si: usize, at: usize) -> DateInfo {
-        let sentence = &self.seg.sentences[si];
-        let in_sentence = self
-            .times
+        let in_sentence = self.times[self.sentence_times[si].clone()]
             .iter()
-            .filter(|t| t.start >= sentence.range.start && t.end <= sentence.range.end)
             .filter(|t| is_event_date(t))
             .min_by_key(|t| {
                 if t.start >= at {
@@ -320,29 +342,8 @@ impl FieldContext<'_> {
             return self.date_info(t, basis);
         }
         // The story's last date, from earlier sentences of the same story.
-        let story = sentence.story;
-        let story_start = self
-            .seg
-            .sentences
-            .iter()
-            .find(|s| s.story == story)
-            .map(|s| s.range.start)
-            .unwrap_or(0);
-        if let Some(t) = self
-            .times
-            .iter()
-            .filter(|t| t.start >= story_start && t.end <= sentence.range.start)
-            .filter(|t| is_event_date(t) && t.resolved)
-            .filter(|t| {
-                // Only dates of real sentences (not boilerplate or headings).
-                self.seg
-                    .sentences
-                    .iter()
-                    .any(|s| !s.headline && s.range.start <= t.start && t.end <= s.range.end)
-            })
-            .next_back()
-        {
-            return self.date_info(t, "inherited");
+        if let Some(i) = self.inherited[si] {
+            return self.date_info(&self.times[i], "inherited");
         }
         match self.reference {
             Some(r) => {
@@ -506,12 +507,13 @@ impl FieldContext<'_> {
         let cue_start = toks[cue.start].start;
         let cue_end = toks[cue.end - 1].end;
         // "announced on Tuesday", "reported Tuesday": a date right after the cue.
+        let next = self.times.partition_point(|t| t.start < cue_end);
         let date = self
             .times
-            .iter()
-            .filter(|t| is_event_date(t) && t.start >= cue_end)
-            .find(|t| {
-                let gap = &self.text[cue_end..t.start];
+            .get(next)
+            .filter(|t| is_event_date(t))
+            .filter(|t| {
+                let gap = self.text.get(cue_end..t.start).unwrap_or("");
                 gap.len() <= 4 && gap.trim().chars().all(|c| c.is_alphabetic())
             })
             .map(|t| t.value.clone());

@@ -85,12 +85,20 @@ pub async fn replay_file(
     let s = &config.stream;
     let metrics = Arc::new(Metrics::new());
     let health = Arc::new(Health::new());
+    let progress = Arc::new(Progress::new(
+        vec![Part::new(
+            options.path.display().to_string(),
+            0,
+            size as i64,
+        )],
+        Arc::clone(&metrics),
+    ));
     let tracker = Tracker::new(
         Limits {
             max_messages: s.max_in_flight_messages,
             max_bytes: s.max_in_flight_bytes,
         },
-        None,
+        Some(Progress::observer(&progress)),
     );
     let publisher = Publisher::new(
         &producer_config(&config.kafka),
@@ -121,14 +129,6 @@ pub async fn replay_file(
     };
     let source = format!("file:{}", options.path.display());
     let tp = Tp::new(&source, 0);
-    let progress = Arc::new(Progress::new(
-        vec![Part::new(
-            options.path.display().to_string(),
-            0,
-            size as i64,
-        )],
-        Arc::clone(&metrics),
-    ));
     let (reporter_stop, reporter_rx) = watch::channel(false);
     let reporter = spawn_reporter(Arc::clone(&progress), options.progress, reporter_rx);
     info!(file = %options.path.display(), output = %options.output_topic, "file replay started");

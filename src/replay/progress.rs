@@ -71,6 +71,8 @@ pub struct Progress {
     pub messages: AtomicU64,
     /// Of those, in the window.
     pub in_window: AtomicU64,
+    /// Messages finished: everything sent for them acknowledged (or nothing to send).
+    pub finished: AtomicU64,
     /// Payload bytes read this run.
     pub bytes: AtomicU64,
     /// Records and dead letters acknowledged (the stream service's metrics, reused).
@@ -84,10 +86,19 @@ impl Progress {
             parts,
             messages: AtomicU64::new(0),
             in_window: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             metrics,
             started: Instant::now(),
         }
+    }
+
+    /// A tracker observer counting finished messages into `progress.finished`.
+    pub fn observer(progress: &Arc<Progress>) -> crate::stream::tracker::Observer {
+        let p = Arc::clone(progress);
+        Box::new(move |_| {
+            p.finished.fetch_add(1, Ordering::Relaxed);
+        })
     }
 
     /// (done, total) units over every part.

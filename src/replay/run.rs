@@ -261,12 +261,18 @@ impl Replay {
         let s = &config.stream;
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
+        let progress = Arc::new(Progress::new(
+            plan.iter()
+                .map(|p| Part::new(format!("{}/{}", p.topic, p.partition), p.start, p.end))
+                .collect(),
+            Arc::clone(&metrics),
+        ));
         let tracker = Tracker::new(
             Limits {
                 max_messages: s.max_in_flight_messages,
                 max_bytes: s.max_in_flight_bytes,
             },
-            None,
+            Some(Progress::observer(&progress)),
         );
         let consumer: StreamConsumer = consumer_config(&config.kafka, &options.name)
             .create()
@@ -295,12 +301,6 @@ impl Replay {
         )
         .map_err(ReplayError::kafka("cannot create the producer"))?;
         let pool = build_pool(s.workers)?;
-        let progress = Arc::new(Progress::new(
-            plan.iter()
-                .map(|p| Part::new(format!("{}/{}", p.topic, p.partition), p.start, p.end))
-                .collect(),
-            Arc::clone(&metrics),
-        ));
         let worker = Worker {
             extractor,
             limits: config.extract.limits(),

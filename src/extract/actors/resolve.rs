@@ -152,14 +152,14 @@ pub fn resolve(
 ) -> Resolved {
     let mut out = Resolved::default();
     let mut index: HashMap<String, usize> = HashMap::new();
+    // Folded surname -> key of the person it last completed, for "Kalın" after "İbrahim Kalın".
+    let mut surnames: HashMap<String, String> = HashMap::new();
     let gaz_matches = gaz.find(text);
     let mut g = 0usize;
     let mut words: Vec<&str> = Vec::with_capacity(64);
 
     for (si, sentence) in seg.sentences.iter().enumerate() {
-        if seg.is_excluded(sentence.range.start, sentence.range.end)
-            && is_all_excluded(seg, sentence)
-        {
+        if seg.is_all_excluded(sentence.range.start, sentence.range.end) {
             continue;
         }
         let toks = &seg.tokens[sentence.tokens.clone()];
@@ -357,7 +357,7 @@ pub fn resolve(
             if let Some((actor, adjectival)) = phrase_actor(phrase, text, toks) {
                 let partial = phrase.last().is_some_and(|a| a.partial);
                 let key = match actor.kind {
-                    ActorKind::Person => person_key(&actor.name, &out, &index),
+                    ActorKind::Person => person_key(&actor.name, &index, &surnames),
                     _ => format!("{}|{}", actor.kind.as_str(), actor.name.to_lowercase()),
                 };
                 let id = match index.get(&key) {
@@ -366,6 +366,13 @@ pub fn resolve(
                         id
                     }
                     None => {
+                        let words: Vec<&str> = actor.name.split_whitespace().collect();
+                        if actor.kind == ActorKind::Person
+                            && words.len() >= 2
+                            && let Some(last) = words.last()
+                        {
+                            surnames.insert(fold(last), key.clone());
+                        }
                         out.actors.push(actor);
                         let id = out.actors.len() - 1;
                         index.insert(key, id);
@@ -437,12 +444,6 @@ pub fn sector_name(code: &str) -> &str {
         "DIP" => "diplomatic",
         other => other,
     }
-}
-
-fn is_all_excluded(seg: &Segmented, s: &crate::extract::text::segment::Sentence) -> bool {
-    seg.excluded
-        .iter()
-        .any(|r| r.start <= s.range.start && r.end >= s.range.end)
 }
 
 fn valid_on(
@@ -688,29 +689,22 @@ fn fold(s: &str) -> String {
 }
 
 /// The key of a person: a later "Kalın" joins an earlier "İbrahim Kalın".
-fn person_key(name: &str, out: &Resolved, index: &HashMap<String, usize>) -> String {
+fn person_key(
+    name: &str,
+    index: &HashMap<String, usize>,
+    surnames: &HashMap<String, String>,
+) -> String {
     let exact = format!("person|{}", fold(name));
     if index.contains_key(&exact) {
         return exact;
     }
+    // A surname alone ("Kalın" after "İbrahim Kalın"): the latest full name ending with it.
     let words: Vec<&str> = name.split_whitespace().collect();
-    for (id, a) in out.actors.iter().enumerate().rev() {
-        if a.kind != ActorKind::Person {
-            continue;
-        }
-        let theirs: Vec<&str> = a.name.split_whitespace().collect();
-        // A surname alone, or a shorter form ending the same way.
-        if words.len() < theirs.len() && theirs.ends_with(&words) {
-            return format!("person|{}", a.name.to_lowercase());
-        }
-        if words.len() == 1
-            && theirs
-                .last()
-                .is_some_and(|l| l.eq_ignore_ascii_case(words[0]))
-        {
-            let _ = id;
-            return format!("person|{}", a.name.to_lowercase());
-        }
+    if let Some(last) = words.last()
+        && let Some(full) = surnames.get(&fold(last))
+        && full.split_whitespace().count() > words.len()
+    {
+        return full.clone();
     }
     exact
 }

@@ -69,8 +69,18 @@ pub struct Segmented {
 
 impl Segmented {
     /// True when `[start, end)` overlaps boilerplate.
+    /// `excluded` is sorted and non-overlapping, so this is a binary search.
     pub fn is_excluded(&self, start: usize, end: usize) -> bool {
-        self.excluded.iter().any(|r| r.start < end && start < r.end)
+        let i = self.excluded.partition_point(|r| r.end <= start);
+        self.excluded.get(i).is_some_and(|r| r.start < end)
+    }
+
+    /// True when `[start, end)` lies entirely inside boilerplate.
+    pub fn is_all_excluded(&self, start: usize, end: usize) -> bool {
+        let i = self.excluded.partition_point(|r| r.end <= start);
+        self.excluded
+            .get(i)
+            .is_some_and(|r| r.start <= start && end <= r.end)
     }
 }
 
@@ -181,6 +191,16 @@ impl Segmenter {
             }
         }
         seg.stories = story + 1;
+        // Sorted and merged, for binary search in `is_excluded`.
+        seg.excluded.sort_by_key(|r| (r.start, r.end));
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(seg.excluded.len());
+        for r in seg.excluded.drain(..) {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        seg.excluded = merged;
         seg
     }
 }
@@ -342,17 +362,24 @@ fn split_sentences(text: &str, first: usize, seg: &mut Segmented, story: usize, 
     }
 }
 
+/// The longest sentence we analyse, in tokens. Real sentences are far shorter; a run-on
+/// "sentence" (a table, a list of names with no full stops) is cut into pieces of this size so
+/// that per-sentence work (tagging, role assignment) stays linear in the length of the text.
+pub const MAX_SENTENCE_TOKENS: usize = 200;
+
 fn push_sentence(seg: &mut Segmented, from: usize, to: usize, story: usize, headline: bool) {
-    if from >= to {
-        return;
+    let mut from = from;
+    while from < to {
+        let end = to.min(from + MAX_SENTENCE_TOKENS);
+        let range = seg.tokens[from].start..seg.tokens[end - 1].end;
+        seg.sentences.push(Sentence {
+            range,
+            tokens: from..end,
+            story,
+            headline,
+        });
+        from = end;
     }
-    let range = seg.tokens[from].start..seg.tokens[to - 1].end;
-    seg.sentences.push(Sentence {
-        range,
-        tokens: from..to,
-        story,
-        headline,
-    });
 }
 
 const TITLE_ABBREVIATIONS: &[&str] = &[

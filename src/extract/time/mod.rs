@@ -10,10 +10,17 @@
 //! * `cues.tsv`: tense cue words, to choose between the past and the coming "Tuesday".
 //!
 //! The code only interprets the tables. Tagging is two-phase, like HeidelTime: all rules are
-//! matched (a `RegexSet` over each sentence first tells which rules can match there, so the
-//! cost stays linear in the text and independent of the number of rules that cannot match),
-//! overlaps are resolved in favour of the longest match, then the survivors are normalized in
-//! text order so that "a year earlier" can anchor on the date mentioned before it.
+//! matched, overlaps are resolved in favour of the longest match (then the earlier rule), then
+//! the survivors are normalized in text order so that "a year earlier" can anchor on the date
+//! mentioned before it.
+//!
+//! Speed: running ~150 regexes over every sentence would cost ~150 scans per byte. Instead each
+//! rule is reduced, when the tables are compiled, to its *requirements*: the words and word
+//! classes it cannot match without ("%NUM %UNIT ago" needs a unit word and "ago"). One
+//! Aho-Corasick pass over the whole text finds the requirement words, a small `RegexSet` the
+//! few numeric requirements per sentence, and only rules whose requirements are all present
+//! in a sentence are run on it. Text is cut into sentence-sized pieces of bounded length, so
+//! the cost is linear in the text whatever it contains.
 
 mod pattern;
 mod segment;
@@ -24,11 +31,14 @@ mod value;
 
 use std::collections::BTreeMap;
 
+use aho_corasick::AhoCorasick;
 use chrono::{Datelike, NaiveDate};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use crate::article::ReferenceTime;
-use pattern::{Lexicon, Normalizer, expand_rule_pattern, is_word_char, requirements_of};
+use pattern::{
+    Lexicon, Normalizer, Requirement, expand_rule_pattern, is_word_char, requirements_of,
+};
 use template::{Context, Flags, Template};
 use tense::Cues;
 pub use tense::Tense;
@@ -123,24 +133,39 @@ struct Rule {
 pub struct TimeTagger {
     lexicon: Lexicon,
     rules: Vec<Rule>,
-    /// The rules' requirements (see [`pattern::requirements_of`]), each once.
-    prefilter: RegexSet,
-    /// For each requirement of the prefilter, the rule groups that need it.
+    /// The word-list requirements (see [`pattern::requirements_of`]): one Aho-Corasick pass
+    /// over the whole text finds them all, far cheaper than a regex set of word lists.
+    words: AhoCorasick,
+    /// For each word of `words`, the requirements it satisfies.
+    word_requirements: Vec<Vec<usize>>,
+    /// The other requirements, run as a (small) regex set per sentence.
+    regex_requirements: RegexSet,
+    /// For each pattern of `regex_requirements`, its requirement.
+    regex_requirement_ids: Vec<usize>,
+    /// For each requirement, the rule groups that need it.
     needed_by: Vec<Vec<usize>>,
     /// Rules grouped by identical requirements.
     groups: Vec<RuleGroup>,
     cues: Cues,
 }
 
-/// Rules with the same requirements. A group of several rules also has a `RegexSet` of them,
-/// so that one scan tells which of them match a sentence (the weekday rules, for instance,
-/// all wait for a weekday name): scanning is the main cost of tagging.
+/// Rules with the same requirements: they become candidates together.
 #[derive(Debug)]
 struct RuleGroup {
     /// How many prefilter requirements the group has; it runs when all of them matched.
     required: usize,
     rules: Vec<usize>,
-    set: Option<RegexSet>,
+}
+
+/// Buffers reused from sentence to sentence within one `tag` call, so that a sentence costs
+/// no allocation unless it has candidates.
+#[derive(Default)]
+struct Scratch {
+    set: Vec<bool>,
+    met: Vec<usize>,
+    group_ids: Vec<usize>,
+    rule_ids: Vec<usize>,
+    locations: Vec<Option<regex::CaptureLocations>>,
 }
 
 /// A rule match before overlap resolution.
@@ -168,8 +193,7 @@ impl TimeTagger {
         cues: Cues,
     ) -> Result<TimeTagger, TimeRulesError> {
         let mut rules = Vec::new();
-        let mut requirements: Vec<String> = Vec::new();
-        let mut sources: Vec<String> = Vec::new();
+        let mut requirements: Vec<Requirement> = Vec::new();
         // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         for row in tables::rows("rules.tsv", rules_table, 4)? {
@@ -208,7 +232,7 @@ impl TimeTagger {
             let needs_tense = value.needs_tense() || modifier.needs_tense();
             let mut needs = requirements_of(row.get(2), &lexicon);
             if needs.is_empty() {
-                needs.push(source.clone());
+                needs.push(Requirement::Regex(source.clone()));
             }
             let mut key = Vec::with_capacity(needs.len());
             for need in needs {
@@ -227,7 +251,6 @@ impl TimeTagger {
                 Some((_, members)) => members.push(rules.len()),
                 None => group_keys.push((key, vec![rules.len()])),
             }
-            sources.push(source.clone());
             let slot = |name: &str| regex.capture_names().position(|n| n == Some(name));
             let group_slots = groups
                 .iter()
@@ -248,9 +271,40 @@ impl TimeTagger {
                 needs_tense,
             });
         }
-        let prefilter = RegexSetBuilder::new(&requirements)
-            .size_limit(1 << 28)
-            .dfa_size_limit(1 << 26)
+        let mut word_list: Vec<String> = Vec::new();
+        let mut word_requirements: Vec<Vec<usize>> = Vec::new();
+        let mut regex_sources: Vec<&str> = Vec::new();
+        let mut regex_requirement_ids = Vec::new();
+        for (id, req) in requirements.iter().enumerate() {
+            match req {
+                Requirement::Words(ws) => {
+                    for w in ws {
+                        let k = match word_list.iter().position(|x| x == w) {
+                            Some(k) => k,
+                            None => {
+                                word_list.push(w.clone());
+                                word_requirements.push(Vec::new());
+                                word_list.len() - 1
+                            }
+                        };
+                        word_requirements[k].push(id);
+                    }
+                }
+                Requirement::Regex(src) => {
+                    regex_sources.push(src);
+                    regex_requirement_ids.push(id);
+                }
+            }
+        }
+        let words = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&word_list)
+            .map_err(|e| TimeRulesError::RuleSet {
+                reason: e.to_string(),
+            })?;
+        let regex_requirements = RegexSetBuilder::new(&regex_sources)
+            .size_limit(1 << 26)
             .build()
             .map_err(|e| TimeRulesError::RuleSet {
                 reason: e.to_string(),
@@ -261,29 +315,18 @@ impl TimeTagger {
             for &k in &key {
                 needed_by[k].push(g);
             }
-            let set = if members.len() > 1 {
-                let patterns: Vec<&str> = members.iter().map(|&r| sources[r].as_str()).collect();
-                Some(
-                    RegexSetBuilder::new(patterns)
-                        .size_limit(1 << 26)
-                        .build()
-                        .map_err(|e| TimeRulesError::RuleSet {
-                            reason: e.to_string(),
-                        })?,
-                )
-            } else {
-                None
-            };
             groups.push(RuleGroup {
                 required: key.len(),
                 rules: members,
-                set,
             });
         }
         Ok(TimeTagger {
             lexicon,
             rules,
-            prefilter,
+            words,
+            word_requirements,
+            regex_requirements,
+            regex_requirement_ids,
             needed_by,
             groups,
             cues,
@@ -304,8 +347,13 @@ impl TimeTagger {
         let mut out = Vec::new();
         let mut anchor: Option<value::Point> = None;
         let mut period: Option<value::Point> = None;
+        let hits = self.word_hits(text);
+        let mut scratch = Scratch::default();
         for sentence in segment::sentences(text) {
-            let chosen = self.candidates_in(text, sentence);
+            let lo = hits.partition_point(|h| h.0 < sentence.0);
+            let hi = hits.partition_point(|h| h.0 < sentence.1);
+            let found = hits.get(lo..hi).unwrap_or(&[]);
+            let chosen = self.candidates_in(text, sentence, found, &mut scratch);
             for cand in chosen {
                 let rule = &self.rules[cand.rule];
                 let Yield::Timex(kind) = rule.yields else {
@@ -333,44 +381,88 @@ impl TimeTagger {
     }
 
     /// The rule matches of one sentence that survive overlap resolution, in text order.
-    fn candidates_in(&self, text: &str, (s_start, s_end): (usize, usize)) -> Vec<Candidate> {
+    /// Start offsets of the requirement words found in `text` (at word edges), with the
+    /// index of the word, sorted by start.
+    fn word_hits(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut hits: Vec<(usize, usize)> = self
+            .words
+            .find_overlapping_iter(text)
+            .filter(|m| at_word_edges(text, m.start(), m.end()))
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    /// The rule matches of one sentence that survive overlap resolution, in text order.
+    /// `hits` are the requirement words found in the sentence.
+    fn candidates_in(
+        &self,
+        text: &str,
+        (s_start, s_end): (usize, usize),
+        hits: &[(usize, usize)],
+        scratch: &mut Scratch,
+    ) -> Vec<Candidate> {
         let Some(hay) = text.get(s_start..s_end) else {
             return Vec::new();
         };
-        let matched = self.prefilter.matches(hay);
-        if !matched.matched_any() {
+        let Scratch {
+            set,
+            met,
+            group_ids,
+            rule_ids,
+            locations,
+        } = scratch;
+        met.clear();
+        met.extend(
+            hits.iter()
+                .flat_map(|&(_, w)| self.word_requirements[w].iter().copied()),
+        );
+        set.clear();
+        set.resize(self.regex_requirements.len(), false);
+        if self.regex_requirements.matches_read_at(set, hay, 0) {
+            met.extend(
+                set.iter()
+                    .enumerate()
+                    .filter(|(_, hit)| **hit)
+                    .map(|(k, _)| self.regex_requirement_ids[k]),
+            );
+        }
+        if met.is_empty() {
             return Vec::new();
         }
-        let mut group_ids: Vec<usize> = matched
-            .iter()
-            .flat_map(|k| self.needed_by[k].iter().copied())
-            .collect();
+        met.sort_unstable();
+        met.dedup();
+        group_ids.clear();
+        group_ids.extend(met.iter().flat_map(|&k| self.needed_by[k].iter().copied()));
         group_ids.sort_unstable();
         // The groups all of whose requirements matched (a group id appears once per matched
-        // requirement), then the rules of those groups that match somewhere in the sentence.
-        let mut rule_ids = Vec::new();
+        // requirement).
+        rule_ids.clear();
         for run in group_ids.chunk_by(|a, b| a == b) {
             let Some(group) = run.first().and_then(|&g| self.groups.get(g)) else {
                 continue;
             };
-            if run.len() != group.required {
-                continue;
-            }
-            match &group.set {
-                None => rule_ids.extend_from_slice(&group.rules),
-                Some(set) => rule_ids.extend(set.matches(hay).iter().map(|i| group.rules[i])),
+            if run.len() == group.required {
+                rule_ids.extend_from_slice(&group.rules);
             }
         }
         rule_ids.sort_unstable();
+        if locations.len() < self.rules.len() {
+            locations.resize_with(self.rules.len(), || None);
+        }
         let mut cands = Vec::new();
-        for idx in rule_ids {
+        for &idx in rule_ids.iter() {
             let rule = &self.rules[idx];
-            // One search per match with reused capture slots: most triggered rules do not
-            // match, and a miss then costs one DFA scan and no allocation per match.
-            let mut locs = rule.regex.capture_locations();
+            // One search per match with capture slots reused across sentences: most triggered
+            // rules do not match, and a miss then costs one DFA scan and no allocation.
+            let Some(locs) = locations.get_mut(idx) else {
+                continue;
+            };
+            let locs = locs.get_or_insert_with(|| rule.regex.capture_locations());
             let mut at = 0;
             while at <= hay.len() {
-                let Some(whole) = rule.regex.captures_read_at(&mut locs, hay, at) else {
+                let Some(whole) = rule.regex.captures_read_at(locs, hay, at) else {
                     break;
                 };
                 at = if whole.end() > whole.start() {
@@ -477,7 +569,11 @@ impl TimeTagger {
         let sentence = segment::sentences(text)
             .into_iter()
             .find(|&(s, e)| s <= start && end <= e)?;
-        self.candidates_in(text, sentence)
+        let hits = self.word_hits(text);
+        let lo = hits.partition_point(|h| h.0 < sentence.0);
+        let hi = hits.partition_point(|h| h.0 < sentence.1);
+        let found = hits.get(lo..hi).unwrap_or(&[]);
+        self.candidates_in(text, sentence, found, &mut Scratch::default())
             .into_iter()
             .find(|c| c.start == start && c.end == end)
             .map(|c| self.rules[c.rule].name.as_str())

@@ -47,6 +47,19 @@ pub(crate) enum Normalizer {
 pub(crate) struct PatternDef {
     pub regex: String,
     pub normalizer: Normalizer,
+    /// When the pattern is only vocabulary classes (`@month`, `@a|@b`): the longest word of
+    /// each phrase, lower-cased ("least" for "at least": a phrase cannot occur without it, and
+    /// the longest word is the rarest), which the prefilter looks for with Aho-Corasick.
+    pub first_words: Option<Vec<String>>,
+}
+
+/// Something a rule cannot match without, as the prefilter checks it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Requirement {
+    /// One of these words (lower case, matched case-insensitively at word edges).
+    Words(Vec<String>),
+    /// A match of this regex.
+    Regex(String),
 }
 
 /// All vocabulary classes and named patterns.
@@ -150,7 +163,26 @@ impl Lexicon {
                 .map_err(|reason| table_error("patterns.tsv", &row, reason))?;
             let normalizer = parse_normalizer(row.get(2), &classes)
                 .map_err(|reason| table_error("patterns.tsv", &row, reason))?;
-            defs.insert(row.get(0).to_string(), PatternDef { regex, normalizer });
+            let first_words = vocab_only(row.get(1)).map(|names| {
+                let mut words: Vec<String> = names
+                    .iter()
+                    .filter_map(|n| classes.get(*n))
+                    .flat_map(|c| c.entries.iter())
+                    .filter_map(|(phrase, _, _)| phrase.split([' ', '-']).max_by_key(|w| w.len()))
+                    .map(str::to_lowercase)
+                    .collect();
+                words.sort();
+                words.dedup();
+                words
+            });
+            defs.insert(
+                row.get(0).to_string(),
+                PatternDef {
+                    regex,
+                    normalizer,
+                    first_words,
+                },
+            );
         }
         Ok(Lexicon {
             classes,
@@ -375,6 +407,17 @@ fn parse_normalizer(spec: &str, classes: &HashMap<String, Class>) -> Result<Norm
     })
 }
 
+/// The class names of a pattern made of vocabulary references only (`@a` or `@a|@b`).
+fn vocab_only(src: &str) -> Option<Vec<&str>> {
+    src.split('|')
+        .map(|part| {
+            let name = part.trim().strip_prefix('@')?;
+            (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .then_some(name)
+        })
+        .collect()
+}
+
 /// Replaces `@class` references in a pattern regex by the class alternation.
 fn expand_vocab_refs(src: &str, classes: &HashMap<String, Class>) -> Result<String, String> {
     let mut out = String::with_capacity(src.len());
@@ -503,15 +546,28 @@ const COMMON_WORDS: &[&str] = &[
 /// "ago"). A set of the full rules would do in one pass, but its lazy DFA states are products
 /// of many partial matches ("%NUM %UNIT", "%MODP %MONTH"...) and are slow to build; the
 /// requirements are mostly word lists.
-pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<String> {
+pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> {
     let chars: Vec<char> = src.chars().collect();
     let mut depth = 0usize;
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<Requirement> = Vec::new();
+    // Number patterns, used only when the rule has no word to require (then the most specific
+    // one, by the length of its regex, stands in for the whole rule).
+    let mut numbers: Vec<&str> = Vec::new();
     let optional_at = |j: usize| matches!(chars.get(j), Some('?' | '*' | '{'));
     let mut i = 0;
     while i < chars.len() {
         match chars[i] {
             '\\' => i += 1,
+            '(' if depth == 0 => {
+                if let Some((words, end)) = word_group(&chars, i)
+                    && !optional_at(end)
+                {
+                    out.push(Requirement::Words(words));
+                    i = end;
+                    continue;
+                }
+                depth += 1;
+            }
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             '|' if depth == 0 => return Vec::new(),
@@ -525,18 +581,19 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<String> {
                     Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
                     _ => name.as_str(),
                 };
-                // Numbers occur in nearly every sentence: they cost the set more than they filter.
                 if !optional_at(j)
                     && let Some(def) = lexicon.patterns.get(base)
-                    && matches!(
-                        def.normalizer,
-                        Normalizer::Vocab(_)
-                            | Normalizer::Clock(_)
-                            | Normalizer::Century(_)
-                            | Normalizer::Decade
-                    )
                 {
-                    out.push(format!("(?i){}", def.regex));
+                    match (&def.first_words, &def.normalizer) {
+                        (Some(words), _) => out.push(Requirement::Words(words.clone())),
+                        (
+                            None,
+                            Normalizer::Clock(_) | Normalizer::Century(_) | Normalizer::Decade,
+                        ) => {
+                            out.push(Requirement::Regex(format!("(?i){}", def.regex)));
+                        }
+                        (None, _) => numbers.push(&def.regex),
+                    }
                 }
                 i = j;
                 continue;
@@ -553,7 +610,7 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<String> {
                     && word.len() >= 3
                     && !COMMON_WORDS.contains(&word.as_str())
                 {
-                    out.push(format!(r"(?i)(?-u:\b){word}(?-u:\b)"));
+                    out.push(Requirement::Words(vec![word]));
                 }
                 i = j;
                 continue;
@@ -562,9 +619,39 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<String> {
         }
         i += 1;
     }
+    if out.is_empty()
+        && let Some(n) = numbers.iter().max_by_key(|r| r.len())
+    {
+        out.push(Requirement::Regex(format!("(?i){n}")));
+    }
     out.sort();
     out.dedup();
     out
+}
+
+/// A group `(?:a|b c|d)` of plain words starting at `chars[open]`: the longest word of each
+/// alternative, and the index after the closing parenthesis. `None` when the group holds
+/// anything else, or a word too short or common to be worth looking for.
+fn word_group(chars: &[char], open: usize) -> Option<(Vec<String>, usize)> {
+    if chars.get(open + 1..open + 3)? != ['?', ':'] {
+        return None;
+    }
+    let close = open + 3 + chars.get(open + 3..)?.iter().position(|&c| c == ')')?;
+    let inner: String = chars.get(open + 3..close)?.iter().collect();
+    let mut words = Vec::new();
+    for alt in inner.split('|') {
+        if alt.is_empty() || !alt.chars().all(|c| c.is_ascii_alphabetic() || c == ' ') {
+            return None;
+        }
+        let longest = alt.split(' ').max_by_key(|w| w.len())?.to_lowercase();
+        if longest.len() < 3 || COMMON_WORDS.contains(&longest.as_str()) {
+            return None;
+        }
+        words.push(longest);
+    }
+    words.sort();
+    words.dedup();
+    Some((words, close + 1))
 }
 
 #[cfg(test)]
@@ -655,14 +742,25 @@ mod tests {
     #[test]
     fn requirements_are_mandatory_words_and_classes() {
         let l = lex();
-        let month = format!("(?i){}", l.patterns["MONTH"].regex);
+        let month = Requirement::Words(vec!["jan.".into(), "january".into(), "may".into()]);
         assert_eq!(requirements_of("in <%MONTH_2>", &l), vec![month.clone()]);
         assert_eq!(requirements_of("%NUM %MONTH", &l), vec![month.clone()]);
-        assert!(requirements_of("(?:%MONTH )?%YEAR", &l).is_empty());
+        let year = Requirement::Regex(format!("(?i){}", l.patterns["YEAR"].regex));
+        assert_eq!(requirements_of("(?:%MONTH )?%YEAR", &l), vec![year]);
+        assert_eq!(
+            requirements_of("the (?:latest|most recent) (?:quarter|period)s?", &l),
+            vec![
+                Requirement::Words(vec!["latest".into(), "recent".into()]),
+                Requirement::Words(vec!["period".into(), "quarter".into()]),
+            ]
+        );
+        assert!(requirements_of("(?:in|since) <%YEAR>", &l).len() == 1);
         assert!(requirements_of("today|%MONTH", &l).is_empty());
         let ago = requirements_of("%MONTH ago(?:ne)? the", &l);
-        assert_eq!(ago.len(), 2);
-        assert!(ago[0].contains("ago"), "{ago:?}");
+        assert_eq!(
+            ago,
+            vec![Requirement::Words(vec!["ago".into()]), month.clone()]
+        );
         assert_eq!(requirements_of("%MONTH agos?", &l), vec![month]);
     }
 

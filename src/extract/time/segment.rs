@@ -8,6 +8,9 @@
 
 use crate::extract::text::tokens::is_abbreviation;
 
+/// Longest word (in bytes) that can be an abbreviation ("messrs", "approx").
+const MAX_ABBREVIATION: usize = 6;
+
 /// Longest piece, in bytes; longer runs are cut at a space.
 const MAX_PIECE: usize = 4096;
 
@@ -18,28 +21,47 @@ pub(crate) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        let cut = match b {
+        // Jump to the next byte that can end a piece.
+        let next = bytes[i..]
+            .iter()
+            .position(|&b| matches!(b, b'\n' | b'.' | b'!' | b'?'))
+            .map_or(bytes.len(), |k| i + k);
+        if next - start > MAX_PIECE {
+            // Too long without an end: cut at the first space after the cap, or anywhere
+            // (on a character boundary) when there is none for another cap's length.
+            let from = start + MAX_PIECE;
+            let cut = bytes[from..next]
+                .iter()
+                .position(|&b| b == b' ')
+                .map(|k| from + k + 1)
+                .filter(|&c| c - start <= 2 * MAX_PIECE)
+                .or_else(|| (start + 2 * MAX_PIECE..next).find(|&c| text.is_char_boundary(c)));
+            if let Some(cut) = cut {
+                push(&mut out, text, start, cut);
+                start = cut;
+                i = cut;
+                continue;
+            }
+        }
+        if next >= bytes.len() {
+            break;
+        }
+        let cut = match bytes[next] {
             b'\n' => {
                 // A blank line ends a paragraph.
-                let mut j = i + 1;
+                let mut j = next + 1;
                 while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\r') {
                     j += 1;
                 }
                 j < bytes.len() && bytes[j] == b'\n'
             }
-            b'.' | b'!' | b'?' => is_sentence_end(text, i),
-            _ => false,
+            _ => is_sentence_end(text, next),
         };
-        if cut || i + 1 - start >= MAX_PIECE && b == b' ' {
-            push(&mut out, text, start, i + 1);
-            start = i + 1;
-        } else if i + 1 - start >= 2 * MAX_PIECE && text.is_char_boundary(i + 1) {
-            // No space for a long stretch (binary-ish input): cut anywhere.
-            push(&mut out, text, start, i + 1);
-            start = i + 1;
+        if cut {
+            push(&mut out, text, start, next + 1);
+            start = next + 1;
         }
-        i += 1;
+        i = next + 1;
     }
     push(&mut out, text, start, bytes.len());
     out
@@ -77,9 +99,14 @@ fn is_sentence_end(text: &str, i: usize) -> bool {
         return true;
     }
     let word_start = text[..i]
-        .rfind(|c: char| c.is_whitespace() || c == '(' || c == '"')
-        .map_or(0, |k| k + 1);
-    !is_abbreviation(&text[word_start..i])
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || c == '(' || c == '"')
+        .map_or(0, |(k, c)| k + c.len_utf8());
+    let word = &text[word_start..i];
+    // Abbreviations are short ("Nov", "Mr", "U.S", "Calif"); looking longer words up would
+    // cost a lower-casing per sentence for nothing.
+    word.len() > MAX_ABBREVIATION || !is_abbreviation(word)
 }
 
 #[cfg(test)]

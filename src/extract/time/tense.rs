@@ -109,8 +109,13 @@ impl Cues {
     }
 
     fn cue(&self, word: &str) -> Cue {
-        let lower = word.to_lowercase();
-        if let Some(c) = self.words.get(&lower) {
+        // Most words are already lower case: look them up without allocating.
+        let lower: std::borrow::Cow<'_, str> = if word.chars().any(char::is_uppercase) {
+            word.to_lowercase().into()
+        } else {
+            word.into()
+        };
+        if let Some(c) = self.words.get(lower.as_ref()) {
             return *c;
         }
         // Suffix rules ("-ed") apply to lower-case words only: capitalized ones are mostly
