@@ -75,7 +75,11 @@ fn broker_only() {
         // Run until the parent closes our stdin.
         tokio::task::spawn_blocking(|| {
             let mut s = String::new();
-            while std::io::stdin().read_line(&mut s).map(|n| n > 0).unwrap_or(false) {}
+            while std::io::stdin()
+                .read_line(&mut s)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {}
         })
         .await
         .ok();
@@ -99,11 +103,16 @@ fn looped(corpus: &[Vec<u8>], round: usize) -> Vec<Vec<u8>> {
 /// Loads `values` round-robin over the partitions, the last message of each partition in a
 /// batch of its own (see the module docs).
 fn load(c: &Config, topic: &str, values: &[Vec<u8>], partitions: i32) {
-    let producer: BaseProducer = kafka::producer_config(&c.kafka, None).create().expect("producer");
+    let producer: BaseProducer = kafka::producer_config(&c.kafka, None)
+        .create()
+        .expect("producer");
     let send = |i: usize, v: &Vec<u8>| {
         let partition = (i % partitions as usize) as i32;
         let key = timeline::stream::topic::article_key(v).unwrap_or_default();
-        let mut rec = BaseRecord::to(topic).payload(v).key(&key).partition(partition);
+        let mut rec = BaseRecord::to(topic)
+            .payload(v)
+            .key(&key)
+            .partition(partition);
         loop {
             match producer.send(rec) {
                 Ok(()) => break,
@@ -127,7 +136,11 @@ fn load(c: &Config, topic: &str, values: &[Vec<u8>], partitions: i32) {
 }
 
 /// Sustained rate between 10% and 90% of `total` finished, and the wall time to 100%.
-async fn measure(total: u64, finished: impl Fn() -> u64, done: impl Fn() -> bool) -> (f64, Duration) {
+async fn measure(
+    total: u64,
+    finished: impl Fn() -> u64,
+    done: impl Fn() -> bool,
+) -> (f64, Duration) {
     let start = Instant::now();
     let (lo, hi) = (total / 10, total * 9 / 10);
     let mut t_lo = None;
@@ -148,7 +161,9 @@ async fn measure(total: u64, finished: impl Fn() -> u64, done: impl Fn() -> bool
     }
     let wall = start.elapsed();
     match (t_lo, t_hi) {
-        (Some((t0, f0)), Some((t1, f1))) if t1 > t0 => ((f1 - f0) as f64 / (t1 - t0).as_secs_f64(), wall),
+        (Some((t0, f0)), Some((t1, f1))) if t1 > t0 => {
+            ((f1 - f0) as f64 / (t1 - t0).as_secs_f64(), wall)
+        }
         _ => (total as f64 / wall.as_secs_f64(), wall),
     }
 }
@@ -186,7 +201,9 @@ fn main() {
     let bootstrap = {
         let out = child.stdout.as_mut().expect("child stdout");
         let mut line = String::new();
-        std::io::BufReader::new(out).read_line(&mut line).expect("broker address");
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("broker address");
         line.trim().to_owned()
     };
 

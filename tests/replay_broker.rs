@@ -245,7 +245,9 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
     let s = replay(&c, o).await;
     // p0 offsets 2,3 = arts 5 (in), 6 (out); p1 offsets 3.. = arts 9 (in), 10 (out), 11 (in).
     assert_eq!(s.messages, 5);
-    let got: BTreeSet<String> = article_ids(&read(&c, &out2, s.records as usize)).into_iter().collect();
+    let got: BTreeSet<String> = article_ids(&read(&c, &out2, s.records as usize))
+        .into_iter()
+        .collect();
     let want: BTreeSet<String> = [5, 9, 11].iter().map(|i| ids[*i].clone()).collect();
     assert_eq!(got, want);
     broker.stop().await;
@@ -292,9 +294,10 @@ async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact()
     assert_eq!((p.start, p.how.clone()), (3, How::TimeIndex), "{p:?}");
     let summary = summary_handle.wait().await.unwrap();
     assert_eq!(summary.messages, 5, "offsets 3..8 are read");
-    let got: BTreeSet<String> = article_ids(&read(&c, &c.stream.output_topic, summary.records as usize))
-        .into_iter()
-        .collect();
+    let got: BTreeSet<String> =
+        article_ids(&read(&c, &c.stream.output_topic, summary.records as usize))
+            .into_iter()
+            .collect();
     let want: BTreeSet<String> = [3, 4, 5, 7].iter().map(|i| ids[*i].clone()).collect();
     assert_eq!(got, want);
     broker.stop().await;
@@ -511,7 +514,9 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         .unwrap()
         .unwrap();
     assert_eq!(cp.totals.messages, 30);
-    let got: BTreeSet<_> = records(&read(&c, out_kill, reference.len())).into_iter().collect();
+    let got: BTreeSet<_> = records(&read(&c, out_kill, reference.len()))
+        .into_iter()
+        .collect();
     let want: BTreeSet<_> = reference.iter().cloned().collect();
     assert_eq!(got, want);
 
@@ -588,7 +593,9 @@ async fn a_file_replay_publishes_the_records_of_every_line() {
         (s.messages, s.dead_letters, s.ending),
         (7, 1, Ending::Complete)
     );
-    let got: BTreeMap<String, String> = records(&read(&c, out, s.records as usize)).into_iter().collect();
+    let got: BTreeMap<String, String> = records(&read(&c, out, s.records as usize))
+        .into_iter()
+        .collect();
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>()

@@ -223,9 +223,7 @@ impl Pipeline {
             // Mentions are in sentence order: this sentence's are one slice.
             let m_from = resolved.mentions.partition_point(|m| m.sentence < si);
             let m_to = m_from + resolved.mentions[m_from..].partition_point(|m| m.sentence <= si);
-            let mentions: Vec<&resolve::Mention> = resolved.mentions[m_from..m_to]
-                .iter()
-                .collect();
+            let mentions: Vec<&resolve::Mention> = resolved.mentions[m_from..m_to].iter().collect();
             let toks = &seg.tokens[sentence.tokens.clone()];
             let base = sentence.tokens.start;
             let cue = self.attributions.find(&words);
@@ -245,7 +243,8 @@ impl Pipeline {
                 // or participle clause shares the doer of the main verb.
                 if trigger.start > 0
                     && (words[trigger.start - 1].eq_ignore_ascii_case("to")
-                        || (words[trigger.start - 1] == "," && words[trigger.start].ends_with("ing")))
+                        || (words[trigger.start - 1] == ","
+                            && words[trigger.start].ends_with("ing")))
                     && let Some((_, main)) = coded.iter().rev().find(|(t, r)| {
                         t.pos == TriggerPos::Verb && t.end < trigger.start && !r.sources.is_empty()
                     })

@@ -6,7 +6,7 @@
 //! acknowledged and committed, or the next owner would redo work we are about to finish.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rdkafka::Offset;
@@ -52,6 +52,11 @@ pub struct StreamContext {
     pub assignment_changed: AtomicBool,
     /// Set to simulate a crash in tests: revocation then neither waits nor commits.
     pub killed: Arc<AtomicBool>,
+    /// Commit results seen (any commit, automatic or not); shutdown waits for the next one.
+    pub commits: AtomicU64,
+    /// Set by shutdown once it has committed: the revocation of closing then only stores
+    /// offsets (a synchronous commit could hang on a broker that is gone).
+    pub closing: AtomicBool,
 }
 
 impl StreamContext {
@@ -70,6 +75,8 @@ impl StreamContext {
             rebalance_timeout,
             assignment_changed: AtomicBool::new(false),
             killed: Arc::new(AtomicBool::new(false)),
+            commits: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -88,7 +95,7 @@ impl StreamContext {
         let positions = self.tracker.revoke(tps);
         if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost && !positions.is_empty() {
             let tpl = offsets_tpl(&positions);
-            if self.health.brokers_down() {
+            if self.health.brokers_down() || self.closing.load(Ordering::Acquire) {
                 // No coordinator to answer a synchronous commit (it would wait forever):
                 // store the offsets for the commit librdkafka makes when it can.
                 if let Err(e) = consumer.store_offsets(&tpl) {
@@ -161,6 +168,7 @@ impl ConsumerContext for StreamContext {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        self.commits.fetch_add(1, Ordering::AcqRel);
         match result {
             Ok(()) => debug!(partitions = offsets.count(), "offsets committed"),
             // No stored offsets since the last commit: nothing to do.

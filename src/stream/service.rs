@@ -571,20 +571,39 @@ async fn drain(
     let publisher = Arc::clone(&worker.publisher);
     let left = grace.saturating_sub(started.elapsed());
     let _ = tokio::task::spawn_blocking(move || publisher.flush(left)).await;
+    // Commit what was done. Asynchronously, serving the consumer's events until the commit is
+    // answered: a synchronous commit would wait forever for a coordinator if the broker is
+    // gone, while this gives up with the grace period.
     let positions = tracker.positions();
     if !positions.is_empty() {
-        if shared.health.brokers_down() {
-            // A synchronous commit would wait for a coordinator forever; store the offsets
-            // and let the consumer's close commit them if a broker comes back in time.
-            store(&consumer, &positions);
-            warn!("no broker reachable at shutdown; offsets are committed on close if one returns");
-        } else {
-            match consumer.commit(&offsets_tpl(&positions), CommitMode::Sync) {
-                Ok(()) => info!(partitions = positions.len(), "final offsets committed"),
-                Err(e) => warn!(
-                    error = %e,
-                    "final commit failed; uncommitted messages are redone after restart"
-                ),
+        store(&consumer, &positions);
+        let ctx = Arc::clone(consumer.context());
+        let before = ctx.commits.load(Ordering::Acquire);
+        match consumer.commit_consumer_state(CommitMode::Async) {
+            Err(e) => {
+                warn!(error = %e, "final commit failed; uncommitted messages are redone after restart")
+            }
+            Ok(()) => {
+                let wait = grace
+                    .saturating_sub(started.elapsed())
+                    .max(Duration::from_secs(1));
+                let answered = tokio::time::timeout(wait, async {
+                    while ctx.commits.load(Ordering::Acquire) == before {
+                        tokio::select! {
+                            _ = consumer.recv() => {}
+                            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                        }
+                    }
+                })
+                .await
+                .is_ok();
+                if answered {
+                    info!(partitions = positions.len(), "final offsets committed");
+                } else {
+                    warn!(
+                        "the final commit was not answered in time; uncommitted messages are redone after restart"
+                    );
+                }
             }
         }
     }
@@ -600,6 +619,7 @@ async fn drain(
     let left = grace
         .saturating_sub(started.elapsed())
         .max(Duration::from_secs(1));
+    consumer.context().closing.store(true, Ordering::Release);
     let close = tokio::task::spawn_blocking(move || {
         drop(consumer);
         drop(worker);

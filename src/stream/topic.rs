@@ -143,6 +143,7 @@ pub struct TopicReader {
     consumer: BaseConsumer<ReaderContext>,
     topic: String,
     partitions: Vec<i32>,
+    read_committed: bool,
 }
 
 impl TopicReader {
@@ -155,7 +156,7 @@ impl TopicReader {
     ) -> KafkaResult<TopicReader> {
         let mut config = kafka::reader_config(kafka_config, read_committed);
         // End-of-partition events tell `read_to_end` it is done even when the last offsets
-        // are transaction markers, which are never delivered.
+        // are transaction markers, which are never delivered (read_committed only).
         config.set("enable.partition.eof", "true");
         let consumer: BaseConsumer<ReaderContext> = config.create_with_context(ReaderContext)?;
         let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
@@ -174,6 +175,7 @@ impl TopicReader {
             consumer,
             topic: topic.to_owned(),
             partitions,
+            read_committed,
         })
     }
 
@@ -215,7 +217,10 @@ impl TopicReader {
                     next.insert(m.partition, m.offset + 1);
                     out.push(m);
                 }
-                Some(Err(KafkaError::PartitionEOF(p))) => {
+                // Only trusted for read_committed, where the last offsets may be transaction
+                // markers that are never delivered; some brokers (tansu 0.6) report the end
+                // of a partition early, so otherwise the offsets decide.
+                Some(Err(KafkaError::PartitionEOF(p))) if self.read_committed => {
                     if let Some(end) = ends.get(&p) {
                         let n = next.entry(p).or_insert(0);
                         *n = (*n).max(*end);

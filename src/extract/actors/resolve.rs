@@ -185,9 +185,9 @@ pub fn resolve(
             // "US" in "US-backed", or the whole of "US-backed" when the gazetteer takes the
             // compound: a modifier either way.
             let last = toks[te - 1].text(text);
-            let compound = last.rsplit_once('-').is_some_and(|(_, tail)| {
-                tail.chars().next().is_some_and(char::is_lowercase)
-            });
+            let compound = last
+                .rsplit_once('-')
+                .is_some_and(|(_, tail)| tail.chars().next().is_some_and(char::is_lowercase));
             let partial = toks[ts].start < m.start || toks[te - 1].end > m.end || compound;
             // Several entries may share a name (office holders over time): take the one in
             // office on the publication day.

@@ -31,6 +31,8 @@ pub struct Cue {
 pub struct Attributions {
     /// First lemma -> (rest of the cue's lemmas, side).
     cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>>,
+    /// First three letters of every cue form: a cheap filter before lemmatizing a word.
+    prefixes: std::collections::HashSet<[u8; 3]>,
 }
 
 impl Attributions {
@@ -63,7 +65,14 @@ impl Attributions {
             let Some(first) = words.next() else { continue };
             cues.entry(first).or_default().push((words.collect(), side));
         }
-        Ok(Attributions { cues })
+        // Irregular past forms ("said", "told") have prefixes of their own.
+        let prefixes = cues
+            .keys()
+            .map(String::as_str)
+            .chain(["said", "told"])
+            .filter_map(|k| k.as_bytes().get(..3).and_then(|p| <[u8; 3]>::try_from(p).ok()))
+            .collect();
+        Ok(Attributions { cues, prefixes })
     }
 
     /// The first attribution cue of a sentence, if any.
@@ -71,6 +80,13 @@ impl Attributions {
         for (i, w) in words.iter().enumerate() {
             // Cues are verbs: "States" in "United States" is not "state".
             if w.chars().next().is_some_and(char::is_uppercase) {
+                continue;
+            }
+            let Some(prefix) = w.as_bytes().get(..3).and_then(|p| <[u8; 3]>::try_from(p).ok())
+            else {
+                continue;
+            };
+            if !self.prefixes.contains(&prefix) {
                 continue;
             }
             let l = lemma(w);

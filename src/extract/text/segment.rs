@@ -33,6 +33,10 @@ struct Rule {
 #[derive(Debug)]
 pub struct Segmenter {
     rules: Vec<Rule>,
+    /// All paragraph rules in one set, tested in a single pass per paragraph.
+    paragraph_set: regex::RegexSet,
+    /// The action of each rule in `paragraph_set`, by index.
+    paragraph_actions: Vec<Action>,
 }
 
 /// Why the built-in segmentation rules could not be compiled.
@@ -119,7 +123,19 @@ impl Segmenter {
                 regex,
             });
         }
-        Ok(Segmenter { rules })
+        let paragraph: Vec<&Rule> = rules.iter().filter(|r| r.paragraph).collect();
+        let paragraph_set = regex::RegexSet::new(paragraph.iter().map(|r| r.regex.as_str()))
+            .map_err(|e| SegmentRulesError {
+                line: 0,
+                message: e.to_string(),
+            })?;
+        let paragraph_actions = paragraph.iter().map(|r| r.action).collect();
+        rules.retain(|r| !r.paragraph);
+        Ok(Segmenter {
+            rules,
+            paragraph_set,
+            paragraph_actions,
+        })
     }
 
     /// Segments a cleaned text.
@@ -132,18 +148,19 @@ impl Segmenter {
         let mut story_has_content = false;
         // After a story was closed by a sign-off we are reading a digest of short items.
         let mut digest = false;
+        // The story was just closed by a sign-off: the next paragraph opens a new one.
+        let mut closed = false;
         let mut story_names: HashSet<String> = HashSet::new();
 
         for para in paragraphs(text) {
             let ptext = &text[para.clone()];
-            // Paragraph-level rules.
-            let mut action = None;
-            for rule in self.rules.iter().filter(|r| r.paragraph) {
-                if rule.regex.is_match(ptext) {
-                    action = Some(rule.action);
-                    break;
-                }
-            }
+            // Paragraph-level rules: one pass of a RegexSet, then the first rule that matched.
+            let action = self
+                .paragraph_set
+                .matches(ptext)
+                .iter()
+                .next()
+                .map(|i| self.paragraph_actions[i]);
             match action {
                 Some(Action::Drop) => {
                     seg.excluded.push(para.clone());
@@ -153,6 +170,7 @@ impl Segmenter {
                     seg.excluded.push(para.clone());
                     if story_has_content {
                         digest = true;
+                        closed = true;
                     }
                     continue;
                 }
@@ -160,7 +178,7 @@ impl Segmenter {
             }
             // Inline rules: agency tags and sign-offs.
             let mut ends_story = false;
-            for rule in self.rules.iter().filter(|r| !r.paragraph) {
+            for rule in &self.rules {
                 for m in rule.regex.find_iter(ptext) {
                     seg.excluded
                         .push(para.start + m.start()..para.start + m.end());
@@ -169,14 +187,20 @@ impl Segmenter {
                     }
                 }
             }
-            let names = capitalized_names(ptext);
             let headline = is_headline(ptext);
+            // Names matter only in a digest (after a sign-off), where they tell items apart.
+            let names = if digest && !headline {
+                capitalized_names(ptext)
+            } else {
+                Vec::new()
+            };
             let new_story = story_has_content
                 && (action == Some(Action::StartStory)
-                    || (digest && !headline && !shares_names(&names, &story_names)));
+                    || (digest && !headline && (closed || !shares_names(&names, &story_names))));
             if new_story {
                 story += 1;
                 story_names.clear();
+                closed = false;
             }
             story_names.extend(names);
 
@@ -188,6 +212,7 @@ impl Segmenter {
             }
             if ends_story {
                 digest = true;
+                closed = true;
             }
         }
         seg.stories = story + 1;

@@ -88,32 +88,40 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// Tokenizes `text[from..to]`, appending to `out` (offsets stay relative to `text`).
 pub fn tokenize_into(text: &str, from: usize, to: usize, out: &mut Vec<Token>) {
     let bytes = text.as_bytes();
+    let to = to.min(text.len());
     let mut i = from;
+    // Byte-wise scan with an ASCII fast path: chunk boundaries are white space, and only
+    // non-ASCII bytes need decoding (Unicode spaces such as U+2000 also separate chunks).
+    let space_at = |k: usize| -> (bool, usize) {
+        let b = bytes[k];
+        if b < 0x80 {
+            (b.is_ascii_whitespace(), 1)
+        } else {
+            match text.get(k..).and_then(|s| s.chars().next()) {
+                Some(c) => (c.is_whitespace(), c.len_utf8()),
+                None => (false, 1),
+            }
+        }
+    };
     while i < to {
-        // Skip white space.
-        let c = match text[i..to].chars().next() {
-            Some(c) => c,
-            None => break,
-        };
-        if c.is_whitespace() {
-            i += c.len_utf8();
+        let (space, len) = space_at(i);
+        if space {
+            i += len;
             continue;
         }
-        // A run of non-space characters.
         let mut j = i;
         while j < to {
-            let c = match text[j..to].chars().next() {
-                Some(c) => c,
-                None => break,
-            };
-            if c.is_whitespace() {
+            let (space, len) = space_at(j);
+            if space {
                 break;
             }
-            j += c.len_utf8();
+            j += len;
         }
-        split_chunk(text, i, j, out);
-        i = j;
-        let _ = bytes;
+        let j = j.min(to);
+        if text.is_char_boundary(i) && text.is_char_boundary(j) {
+            split_chunk(text, i, j, out);
+        }
+        i = j.max(i + 1);
     }
 }
 
@@ -135,9 +143,10 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
             break;
         }
     }
-    // Trailing punctuation, collected in reverse.
-    let mut trailing: Vec<Token> = Vec::new();
-    while start < end {
+    // Trailing punctuation, collected in reverse (on the stack: this runs for every word).
+    let mut trailing: [Token; 8] = [Token { start: 0, end: 0 }; 8];
+    let mut n_trailing = 0usize;
+    while start < end && n_trailing < 8 {
         let c = match text[start..end].chars().next_back() {
             Some(c) => c,
             None => break,
@@ -146,7 +155,7 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
         if is_close_punct(c) || is_dash(c) {
             // Keep a final apostrophe of a plural possessive ("officials'") as its own token,
             // which is also what PTB does.
-            trailing.push(Token {
+            push_trailing(&mut trailing, &mut n_trailing, Token {
                 start: end - cl,
                 end,
             });
@@ -159,12 +168,12 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
                 while s > start && text.as_bytes()[s - 1] == b'.' {
                     s -= 1;
                 }
-                trailing.push(Token { start: s, end });
+                push_trailing(&mut trailing, &mut n_trailing, Token { start: s, end });
                 end = s;
             } else if is_abbreviation(word) && !has_inner_close(word) {
                 break; // keep the period on the abbreviation
             } else {
-                trailing.push(Token {
+                push_trailing(&mut trailing, &mut n_trailing, Token {
                     start: end - 1,
                     end,
                 });
@@ -177,7 +186,16 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
     if start < end {
         split_inner(text, start, end, out);
     }
-    out.extend(trailing.into_iter().rev());
+    out.extend(trailing[..n_trailing].iter().rev().copied());
+}
+
+/// Keeps a trailing punctuation token; the caller stops stripping at 8 ("word!!!!!!!!!!" keeps
+/// the rest in the word), which is harmless and keeps this allocation-free.
+fn push_trailing(buf: &mut [Token; 8], n: &mut usize, t: Token) {
+    if *n < buf.len() {
+        buf[*n] = t;
+        *n += 1;
+    }
 }
 
 fn has_inner_close(word: &str) -> bool {

@@ -350,6 +350,8 @@ impl TimeTagger {
         let hits = self.word_hits(text);
         let mut scratch = Scratch::default();
         for sentence in segment::sentences(text) {
+            // The sentence's words, for the tense of its expressions; read at the first need.
+            let mut words: Option<Vec<(usize, usize)>> = None;
             let lo = hits.partition_point(|h| h.0 < sentence.0);
             let hi = hits.partition_point(|h| h.0 < sentence.1);
             let found = hits.get(lo..hi).unwrap_or(&[]);
@@ -359,9 +361,14 @@ impl TimeTagger {
                 let Yield::Timex(kind) = rule.yields else {
                     continue;
                 };
-                let Some((timex, from_mention)) =
-                    self.normalize(text, &cand, kind, reference_day, (anchor, period))
-                else {
+                let Some((timex, from_mention)) = self.normalize(
+                    text,
+                    &cand,
+                    kind,
+                    reference_day,
+                    (anchor, period),
+                    &mut words,
+                ) else {
                     continue;
                 };
                 if !from_mention
@@ -519,6 +526,7 @@ impl TimeTagger {
         kind: TimexKind,
         reference: Option<NaiveDate>,
         (anchor, period): (Option<value::Point>, Option<value::Point>),
+        words: &mut Option<Vec<(usize, usize)>>,
     ) -> Option<(Timex, bool)> {
         let rule = &self.rules[cand.rule];
         let ref_year = reference.map(|d| d.year());
@@ -532,7 +540,9 @@ impl TimeTagger {
         let tense = if rule.needs_tense {
             let (ss, se) = cand.sentence;
             let sentence = text.get(ss..se)?;
-            self.cues.tense_at(sentence, cand.start - ss, cand.end - ss)
+            let words = words.get_or_insert_with(|| tense::words_of(sentence));
+            self.cues
+                .tense_at(sentence, words, cand.start - ss, cand.end - ss)
         } else {
             Tense::Unknown
         };

@@ -135,8 +135,15 @@ impl Cues {
     }
 
     /// The tense governing the expression at `[start, end)` of `sentence`.
-    pub fn tense_at(&self, sentence: &str, start: usize, end: usize) -> Tense {
-        let words = words_of(sentence);
+    /// `words` are the word spans of `sentence` ([`words_of`]), computed once per sentence by
+    /// the caller: a sentence with many expressions must not be re-read for each.
+    pub fn tense_at(
+        &self,
+        sentence: &str,
+        words: &[(usize, usize)],
+        start: usize,
+        end: usize,
+    ) -> Tense {
         let first_after = words.partition_point(|&(s, _)| s < end);
         let last_before = words.partition_point(|&(_, e)| e <= start);
         let text = |i: usize| -> &str {
@@ -196,7 +203,7 @@ impl Cues {
 }
 
 /// Word spans (letters and apostrophes) of a clause, stopping at clause breaks (`;`).
-fn words_of(s: &str) -> Vec<(usize, usize)> {
+pub(crate) fn words_of(s: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (i, c) in s.char_indices() {
@@ -229,7 +236,7 @@ mod tests {
 
     fn tense(s: &str, expr: &str) -> Tense {
         let start = s.find(expr).unwrap();
-        cues().tense_at(s, start, start + expr.len())
+        cues().tense_at(s, &words_of(s), start, start + expr.len())
     }
 
     #[test]
