@@ -145,6 +145,7 @@ async fn measure(
     let (lo, hi) = (total / 10, total * 9 / 10);
     let mut t_lo = None;
     let mut t_hi = None;
+    let mut last_report = Instant::now();
     loop {
         let f = finished();
         let now = Instant::now();
@@ -156,6 +157,10 @@ async fn measure(
         }
         if f >= total || done() {
             break;
+        }
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            eprintln!("  ... {f}/{total} finished after {:.0} s", start.elapsed().as_secs_f64());
+            last_report = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -169,6 +174,10 @@ async fn measure(
 }
 
 fn main() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let o = opts();
     if o.broker_only {
         broker_only();

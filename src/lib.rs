@@ -4,12 +4,12 @@
 //!
 //! The crate is split the way the product is drawn:
 //!
-//! * [`article`]: the input contract: decoding and validating one article.
-//! * [`extract`]: the pure extraction core: text in, records out, no I/O, deterministic.
+//! * [`article`] - the input contract: decoding and validating one article.
+//! * [`extract`] - the pure extraction core: text in, records out, no I/O, deterministic.
 //!   Build one [`extract::Extractor`] and share it across threads (`Send + Sync`).
-//! * [`record`]: the output contract (`timeline.event/v1`) and the annotations view.
-//! * [`eval`]: scoring the core against gold data (TimeML, CoNLL-2003).
-//! * [`stream`]: the Kafka shell (`timeline run`), [`replay`]: the backfill (`timeline replay`).
+//! * [`record`] - the output contract (`timeline.event/v1`) and the annotations view.
+//! * [`eval`] - scoring the core against gold data (TimeML, CoNLL-2003).
+//! * [`stream`] - the Kafka shell (`timeline run`), [`replay`]: the backfill (`timeline replay`).
 //!
 //! The binary in `src/main.rs` is a thin layer of commands over these modules.
 

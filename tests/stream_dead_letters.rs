@@ -62,9 +62,19 @@ async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
     let dead = support::read(&c, &c.dead_letter.topic);
     let kinds: Vec<_> = dead
         .iter()
-        .map(|m| (m.header("source.offset").map(str::to_owned), m.header("error.kind").map(str::to_owned)))
+        .map(|m| {
+            (
+                m.header("source.offset").map(str::to_owned),
+                m.header("error.kind").map(str::to_owned),
+            )
+        })
         .collect();
-    assert_eq!(dead.len(), bad.len(), "dead letters: {kinds:?}; metrics {}", svc.metrics().encode());
+    assert_eq!(
+        dead.len(),
+        bad.len(),
+        "dead letters: {kinds:?}; metrics {}",
+        svc.metrics().encode()
+    );
     let by_offset: BTreeMap<i64, _> = dead
         .iter()
         .map(|m| {

@@ -112,7 +112,9 @@ pub fn main(args: Args, _config: &Config) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         for f in &failed {
-            eprintln!("quality gate: {f}; fix the regression (or, if intended, lower the bar in the bars file with a reason)");
+            eprintln!(
+                "quality gate: {f}; fix the regression (or, if intended, lower the bar in the bars file with a reason)"
+            );
         }
         Ok(ExitCode::from(1))
     }

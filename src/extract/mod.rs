@@ -1,12 +1,12 @@
 //! The extraction core: one article in, timeline records out. Pure: no I/O, deterministic.
 //!
 //! Stages, each in its own folder:
-//! * [`text`]: preparation (HTML, NFC, boilerplate, stories, sentences, tokens)
-//! * [`time`]: time expressions (TIMEX3), rules as data tables in `data/time/`
-//! * [`actors`]: people, organizations, countries, places (tagger + gazetteer)
-//! * [`events`]: PLOVER events with source, target, date, location and modality
+//! * [`text`] - preparation (HTML, NFC, boilerplate, stories, sentences, tokens)
+//! * [`time`] - time expressions (TIMEX3), rules as data tables in `data/time/`
+//! * [`actors`] - people, organizations, countries, places (tagger + gazetteer)
+//! * [`events`] - PLOVER events with source, target, date, location and modality
 //!
-//! [`Extractor`] holds every compiled table and model. Build it once (it takes a moment) and
+//! The [`Extractor`] holds every compiled table and model. Build it once (it takes a moment) and
 //! share it by reference across threads: it is `Send + Sync` and extraction takes `&self`.
 
 pub mod actors;

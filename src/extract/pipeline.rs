@@ -557,13 +557,12 @@ fn speaker_of(
                 .iter()
                 .filter(person_like)
                 .filter(|m| m.tok_end <= base + cue.start && m.tok_end + 4 >= base + cue.start)
-                .filter(|m| {
+                .rfind(|m| {
                     // Nothing but modifiers between the speaker and the verb ("Hamas also said").
                     words[m.tok_end - base..cue.start]
                         .iter()
                         .all(|w| !matches!(*w, "," | ";" | "—" | "that" | "and"))
-                })
-                .next_back();
+                });
             before.map(|m| m.actor).or_else(|| {
                 mentions
                     .iter()

@@ -198,39 +198,46 @@ impl TopicReader {
         Ok(out)
     }
 
-    /// Everything up to the current high watermarks (what is in the topic now).
+    /// Everything in the topic now: up to the current high watermarks, then until nothing new
+    /// arrives for a moment, because tansu 0.6 reports the base offset of the last batch as
+    /// the high watermark, one batch short.
     pub fn read_to_end(&self, timeout: Duration) -> KafkaResult<Vec<ReadMessage>> {
+        const SETTLE: Duration = Duration::from_millis(500);
         let ends = self.high_watermarks()?;
         let mut next: HashMap<i32, i64> = self.partitions.iter().map(|p| (*p, 0)).collect();
         let mut out = Vec::new();
         let deadline = Instant::now() + timeout;
-        let done = |next: &HashMap<i32, i64>| {
+        let reached = |next: &HashMap<i32, i64>| {
             ends.iter()
                 .all(|(p, end)| next.get(p).copied().unwrap_or(0) >= *end)
         };
-        while !done(&next) {
+        let mut last_seen = Instant::now();
+        loop {
+            if reached(&next) && last_seen.elapsed() >= SETTLE {
+                return Ok(out);
+            }
             if Instant::now() >= deadline {
                 return Err(KafkaError::Canceled);
             }
-            match self.poll(Duration::from_millis(200)) {
+            match self.poll(Duration::from_millis(100)) {
                 Some(Ok(m)) => {
                     next.insert(m.partition, m.offset + 1);
                     out.push(m);
+                    last_seen = Instant::now();
                 }
                 // Only trusted for read_committed, where the last offsets may be transaction
-                // markers that are never delivered; some brokers (tansu 0.6) report the end
-                // of a partition early, so otherwise the offsets decide.
+                // markers that are never delivered.
                 Some(Err(KafkaError::PartitionEOF(p))) if self.read_committed => {
                     if let Some(end) = ends.get(&p) {
                         let n = next.entry(p).or_insert(0);
                         *n = (*n).max(*end);
                     }
                 }
+                Some(Err(KafkaError::PartitionEOF(_))) => {}
                 Some(Err(e)) => tracing::debug!(error = %e, "reading topic"),
                 None => {}
             }
         }
-        Ok(out)
     }
 }
 

@@ -80,7 +80,6 @@ pub fn config(bootstrap: &str, name: &str) -> Config {
         c.kafka.consumer.insert(k.into(), v.into());
     }
     c.kafka.producer.insert("linger.ms".into(), "1".into());
-    c.kafka.producer.insert("max.in.flight.requests.per.connection".into(), "1".into());
     c
 }
 

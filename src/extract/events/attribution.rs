@@ -70,7 +70,11 @@ impl Attributions {
             .keys()
             .map(String::as_str)
             .chain(["said", "told"])
-            .filter_map(|k| k.as_bytes().get(..3).and_then(|p| <[u8; 3]>::try_from(p).ok()))
+            .filter_map(|k| {
+                k.as_bytes()
+                    .get(..3)
+                    .and_then(|p| <[u8; 3]>::try_from(p).ok())
+            })
             .collect();
         Ok(Attributions { cues, prefixes })
     }
@@ -82,7 +86,10 @@ impl Attributions {
             if w.chars().next().is_some_and(char::is_uppercase) {
                 continue;
             }
-            let Some(prefix) = w.as_bytes().get(..3).and_then(|p| <[u8; 3]>::try_from(p).ok())
+            let Some(prefix) = w
+                .as_bytes()
+                .get(..3)
+                .and_then(|p| <[u8; 3]>::try_from(p).ok())
             else {
                 continue;
             };

@@ -20,14 +20,12 @@ impl<'a> CodePoints<'a> {
         let ascii = text.is_ascii();
         let mut checkpoints = Vec::new();
         if !ascii {
-            let mut count = 0usize;
             let mut next = 0usize;
-            for (b, _) in text.char_indices() {
+            for (count, (b, _)) in text.char_indices().enumerate() {
                 if b >= next {
                     checkpoints.push((b, count));
                     next = b + STRIDE;
                 }
-                count += 1;
             }
         }
         CodePoints {

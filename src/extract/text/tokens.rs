@@ -155,10 +155,14 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
         if is_close_punct(c) || is_dash(c) {
             // Keep a final apostrophe of a plural possessive ("officials'") as its own token,
             // which is also what PTB does.
-            push_trailing(&mut trailing, &mut n_trailing, Token {
-                start: end - cl,
-                end,
-            });
+            push_trailing(
+                &mut trailing,
+                &mut n_trailing,
+                Token {
+                    start: end - cl,
+                    end,
+                },
+            );
             end -= cl;
         } else if c == '.' {
             let word = &text[start..end - 1];
@@ -173,10 +177,14 @@ fn split_chunk(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Token
             } else if is_abbreviation(word) && !has_inner_close(word) {
                 break; // keep the period on the abbreviation
             } else {
-                push_trailing(&mut trailing, &mut n_trailing, Token {
-                    start: end - 1,
-                    end,
-                });
+                push_trailing(
+                    &mut trailing,
+                    &mut n_trailing,
+                    Token {
+                        start: end - 1,
+                        end,
+                    },
+                );
                 end -= 1;
             }
         } else {
