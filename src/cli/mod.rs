@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use timeline::config::{Config, LogFormat};
 
+mod eval;
 mod extract;
 mod logging;
 mod replay;
@@ -34,6 +35,8 @@ pub enum Command {
     Run(run::Args),
     /// Replay a window of a topic (or a JSON-lines file) through the extractor.
     Replay(replay::Args),
+    /// Score the extractor on gold data (TimeML time expressions, CoNLL-2003 actors).
+    Eval(eval::Args),
 }
 
 /// Loads the configuration, sets up logging and runs the subcommand.
@@ -47,5 +50,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Extract(args) => extract::main(args, &config),
         Command::Run(args) => run::main(args, &config),
         Command::Replay(args) => replay::main(args, &config),
+        Command::Eval(args) => eval::main(args, &config),
     }
 }
