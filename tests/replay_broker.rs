@@ -15,10 +15,20 @@ use timeline::replay::{
     Start, TimeWindow,
 };
 use timeline::stream::Service;
+use timeline::stream::embedded::EmbeddedBroker;
 use timeline::stream::kafka;
 use timeline::stream::topic::ReadMessage;
 
 const DAY_MS: i64 = 86_400_000;
+
+/// tansu with in-memory storage, for the tests about its quirks (the shared harness uses
+/// sqlite storage).
+async fn memory_broker() -> EmbeddedBroker {
+    support::init_logging();
+    EmbeddedBroker::start("memory://", 0)
+        .await
+        .expect("embedded broker starts")
+}
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -142,7 +152,7 @@ fn ids_of(values: &[Vec<u8>]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index() {
-    let broker = support::memory_broker().await;
+    let broker = memory_broker().await;
     let c = support::config(&broker.bootstrap_servers(), "rwin");
     support::create_topics(&c, 2).await;
     let input = &c.stream.input_topics[0];
@@ -254,10 +264,30 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact() {
-    // tansu on sqlite answers offsets-for-times from the message timestamps, as Kafka does.
+async fn a_topic_of_multi_record_batches_is_read_to_its_real_end() {
+    // tansu in memory reports the high watermark as the last batch's base offset plus one;
+    // the replay reads the tail to find the real end.
+    let broker = memory_broker().await;
+    let c = support::config(&broker.bootstrap_servers(), "rtail");
+    support::create_topics(&c, 2).await;
+    let input = support::articles("rtail", 24);
+    support::produce(&c, &input).await; // batched
     let dir = support::temp_dir();
-    let broker = support::sqlite_broker(&dir.path().join("b.db"), 0).await;
+    let s = replay(&c, options(&c, dir.path(), "tail", from_beginning())).await;
+    assert_eq!((s.messages, s.ending), (24, Ending::Complete));
+    let got: BTreeSet<String> = article_ids(&read(&c, &c.stream.output_topic, s.records as usize))
+        .into_iter()
+        .collect();
+    assert_eq!(got, ids_of(&input).into_iter().collect());
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact() {
+    // tansu on sqlite (the harness's broker) answers offsets-for-times from the message
+    // timestamps, as Kafka does.
+    let mut broker = support::broker().await;
+    let dir = support::temp_dir();
     let c = support::config(&broker.bootstrap_servers(), "ridx");
     support::create_topics(&c, 1).await;
     let arts = support::articles("ridx", 8);
@@ -305,7 +335,7 @@ async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let c = support::config(&broker.bootstrap_servers(), "rlive");
     support::create_topics(&c, 3).await;
     let mut input = support::articles("rlive", 18);
@@ -403,7 +433,7 @@ async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let c = support::config(&broker.bootstrap_servers(), "rres");
     support::create_topics(&c, 3).await;
     let input = support::articles("rres", 30);
@@ -479,6 +509,16 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         .unwrap_err();
     assert!(e.to_string().contains("--restart"), "{e}");
 
+    // A missing output topic is refused up front (records would be re-sent forever).
+    let mut o = options(&c, dir.path(), "nowhere", from_beginning());
+    o.output_topic = "rres-no-such-topic".into();
+    let e = Replay::with_extractor(c.clone(), o, support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+
     // Killed like a crashed process (slowed down so it is mid-way), then resumed: the
     // checkpoint still counts every message exactly once; records may repeat (same ids).
     let mut o = options(&c, dir.path(), "killed", from_beginning());
@@ -539,7 +579,7 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_replay_publishes_the_records_of_every_line() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let c = support::config(&broker.bootstrap_servers(), "rfile");
     support::create_topics(&c, 1).await;
     let out = "rfile-out";

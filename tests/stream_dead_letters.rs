@@ -10,7 +10,7 @@ use timeline::stream::Service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let mut c = support::config(&broker.bootstrap_servers(), "dlq");
     // A small limit, so the "huge" message is huge for the service but fits the broker.
     c.extract.max_text_bytes = 2_000;

@@ -9,7 +9,7 @@ use timeline::stream::Service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_article_becomes_records_with_headers() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let mut c = support::config(&broker.bootstrap_servers(), "happy");
     c.http.enabled = true;
     support::create_topics(&c, 3).await;

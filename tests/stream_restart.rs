@@ -25,7 +25,7 @@ fn assert_complete(c: &timeline::config::Config, expected: &BTreeSet<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_stream_and_restarted_loses_nothing() {
-    let broker = support::memory_broker().await;
+    let mut broker = support::broker().await;
     let mut c = support::config(&broker.bootstrap_servers(), "kill");
     c.stream.max_in_flight_messages = 8;
     support::create_topics(&c, 2).await;
@@ -48,6 +48,11 @@ async fn killed_mid_stream_and_restarted_loses_nothing() {
     svc.kill().await;
     let first_run = support::output_ids(&c).len();
     assert!(first_run > 0);
+    let committed: i64 = support::committed(&c, 2)
+        .into_iter()
+        .map(|o| o.unwrap_or(0))
+        .sum();
+    assert!(committed < 120, "killed mid-stream, not after the end");
 
     // Restart: it resumes from the committed offsets and completes the stream.
     let svc = Service::with_extractor(c.clone(), support::extractor())
@@ -81,10 +86,7 @@ async fn killed_mid_stream_and_restarted_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_stopped_and_restarted_loses_nothing() {
-    let dir = support::temp_dir();
-    let db = dir.path().join("broker.db");
-    let broker = support::sqlite_broker(&db, 0).await;
-    let port = broker.addr().port();
+    let mut broker = support::broker().await;
     let mut c = support::config(&broker.bootstrap_servers(), "outage");
     c.stream.max_in_flight_messages = 8;
     support::create_topics(&c, 2).await;
@@ -119,7 +121,7 @@ async fn broker_stopped_and_restarted_loses_nothing() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // ...and comes back on the same port with the same data.
-    let broker = support::sqlite_broker(&db, port).await;
+    broker.restart().await;
     support::wait_until(Duration::from_secs(90), "every message finished", || {
         let t = tracker.clone();
         async move { t.finished() >= 60 }
@@ -139,6 +141,69 @@ async fn broker_stopped_and_restarted_loses_nothing() {
             .map(|o| o.unwrap_or(0))
             .sum::<i64>(),
         60
+    );
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_mid_stream_commits_what_was_done() {
+    let mut broker = support::broker().await;
+    let mut c = support::config(&broker.bootstrap_servers(), "stop");
+    c.stream.max_in_flight_messages = 8;
+    support::create_topics(&c, 2).await;
+    let input = support::articles("stop", 100);
+    let expected = support::expected_ids(&input);
+    support::produce(&c, &input).await;
+
+    let svc = Service::with_extractor(c.clone(), support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let tracker = svc.tracker().clone();
+    support::wait_until(Duration::from_secs(60), "some messages finished", || {
+        let t = tracker.clone();
+        async move { t.finished() >= 15 }
+    })
+    .await;
+    svc.shutdown();
+    let first = svc.wait().await.unwrap();
+    assert!(
+        first.drained,
+        "in-flight work finished within the grace period"
+    );
+    assert_eq!(first.finished, first.consumed);
+    assert!(first.consumed < 100, "stopped mid-stream");
+    // Everything it finished is committed, nothing more.
+    let committed: i64 = support::committed(&c, 2)
+        .into_iter()
+        .map(|o| o.unwrap_or(0))
+        .sum();
+    assert_eq!(committed as u64, first.finished);
+
+    // The next run starts exactly where the first stopped.
+    let svc = Service::with_extractor(c.clone(), support::extractor())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let tracker = svc.tracker().clone();
+    let rest = 100 - first.finished;
+    support::wait_until(Duration::from_secs(90), "the rest finished", || {
+        let t = tracker.clone();
+        async move { t.finished() >= rest }
+    })
+    .await;
+    svc.shutdown();
+    let second = svc.wait().await.unwrap();
+    assert_eq!(second.consumed, rest, "no message processed twice");
+    let ids = support::output_ids(&c);
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique, expected);
+    assert_eq!(
+        ids.len(),
+        unique.len(),
+        "no duplicates after a clean shutdown"
     );
     broker.stop().await;
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::BaseConsumer;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::watch;
 use tracing::info;
@@ -23,16 +24,16 @@ use crate::article::ReferenceTime;
 use crate::config::Config;
 use crate::extract::Extractor;
 use crate::stream::health::Health;
+use crate::stream::kafka;
 use crate::stream::message::InputMessage;
 use crate::stream::metrics::Metrics;
-use crate::stream::publish::{Backoff, Publisher, Topics};
 use crate::stream::tracker::{Limits, Tp, Tracker};
 
 use super::progress::{Part, Progress, ProgressMode, spawn_reporter};
 use super::run::build_pool;
 use super::throttle::Throttle;
 use super::worker::{Reference, Worker};
-use super::{Ending, ReplayError, ReplaySummary, checkpoint, producer_config};
+use super::{Ending, ReplayError, ReplaySummary, checkpoint, consumer_config, plan, publisher};
 
 /// Options of a file replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +73,38 @@ pub async fn replay_file(
             options.output_topic
         )));
     }
+    if config.stream.create_topics_partitions > 0 {
+        kafka::ensure_topics(
+            &config.kafka,
+            &[&options.output_topic, &config.dead_letter.topic],
+            config.stream.create_topics_partitions,
+            Duration::from_millis(config.replay.plan_timeout_ms.max(1)),
+        )
+        .await
+        .map_err(ReplayError::kafka("cannot create the output topics"))?;
+    }
+    {
+        let kafka_config = config.kafka.clone();
+        let output = options.output_topic.clone();
+        let dead = config.dead_letter.topic.clone();
+        let name = options.name.clone();
+        let timeout = Duration::from_millis(config.replay.plan_timeout_ms.max(1));
+        tokio::task::spawn_blocking(move || -> Result<(), ReplayError> {
+            let consumer: BaseConsumer = consumer_config(&kafka_config, &name)
+                .create()
+                .map_err(ReplayError::kafka("cannot create the consumer"))?;
+            plan::require_topics(
+                &consumer,
+                &[
+                    (&output, "the output topic"),
+                    (&dead, "the dead-letter topic"),
+                ],
+                timeout,
+            )
+        })
+        .await
+        .map_err(|e| ReplayError::Task(e.to_string()))??;
+    }
     let input_error = |source| ReplayError::Input {
         path: options.path.clone(),
         source,
@@ -100,21 +133,7 @@ pub async fn replay_file(
         },
         Some(Progress::observer(&progress)),
     );
-    let publisher = Publisher::new(
-        &producer_config(&config.kafka),
-        Topics {
-            output: options.output_topic.clone(),
-            dead_letter: config.dead_letter.topic.clone(),
-            max_error_message_bytes: config.dead_letter.max_error_message_bytes,
-        },
-        Some(Backoff {
-            first: Duration::from_millis(s.retry_backoff_ms),
-            max: Duration::from_millis(s.retry_backoff_max_ms),
-        }),
-        Arc::clone(&metrics),
-        Arc::clone(&health),
-    )
-    .map_err(ReplayError::kafka("cannot create the producer"))?;
+    let publisher = publisher(config, &options.output_topic, &metrics, &health)?;
     let pool = build_pool(s.workers)?;
     let worker = Worker {
         extractor,

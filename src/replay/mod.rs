@@ -36,6 +36,7 @@ pub mod worker;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
@@ -44,7 +45,10 @@ use rdkafka::message::{Header, OwnedHeaders};
 
 use crate::config::{Config, ConfigError, KafkaConfig};
 use crate::extract::ExtractError;
-use crate::stream::{kafka, publish};
+use crate::stream::health::Health;
+use crate::stream::kafka;
+use crate::stream::metrics::Metrics;
+use crate::stream::publish::{self, Backoff, Publisher, Topics};
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFile, Totals};
 pub use file::{FileOptions, replay_file};
@@ -96,6 +100,32 @@ pub fn producer_config(kafka_config: &KafkaConfig) -> ClientConfig {
     let mut c = kafka::producer_config(kafka_config, None);
     c.set("statistics.interval.ms", "0");
     c
+}
+
+/// The replay's publisher: records to `output_topic`, dead letters as configured, failed
+/// deliveries re-sent with the live service's backoff (never dropped).
+pub fn publisher(
+    config: &Config,
+    output_topic: &str,
+    metrics: &Arc<Metrics>,
+    health: &Arc<Health>,
+) -> Result<Publisher, ReplayError> {
+    let s = &config.stream;
+    Publisher::new(
+        &producer_config(&config.kafka),
+        Topics {
+            output: output_topic.to_owned(),
+            dead_letter: config.dead_letter.topic.clone(),
+            max_error_message_bytes: config.dead_letter.max_error_message_bytes,
+        },
+        Some(Backoff {
+            first: Duration::from_millis(s.retry_backoff_ms),
+            max: Duration::from_millis(s.retry_backoff_max_ms),
+        }),
+        Arc::clone(metrics),
+        Arc::clone(health),
+    )
+    .map_err(ReplayError::kafka("cannot create the producer"))
 }
 
 /// Options of a Kafka replay. [`ReplayOptions::new`] fills them from the configuration.
@@ -161,6 +191,10 @@ pub enum ReplayError {
         "topic `{topic}` does not exist on the brokers; check --topic (or `stream.input_topics`) and `kafka.bootstrap_servers`"
     )]
     NoTopic { topic: String },
+    #[error(
+        "topic `{topic}` ({role}) does not exist on the brokers; create it, or set `stream.create_topics_partitions` to have missing topics created"
+    )]
+    NoOutputTopic { topic: String, role: &'static str },
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error(

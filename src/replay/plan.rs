@@ -5,11 +5,17 @@
 //! Blocking (metadata, watermarks and offsets-for-times are request/response calls): run it
 //! off the async runtime.
 
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::Timeout;
+use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::ReplayError;
 use super::checkpoint::Checkpoint;
@@ -91,6 +97,108 @@ pub fn bounds(
     }
     out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
     Ok(out)
+}
+
+/// Refuses to start when a topic the replay writes to is missing: records sent there would be
+/// re-sent forever (the publisher never drops them), which looks like a hang.
+pub fn require_topics(
+    consumer: &BaseConsumer,
+    topics: &[(&str, &'static str)],
+    timeout: Duration,
+) -> Result<(), ReplayError> {
+    for (topic, role) in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(ReplayError::kafka("cannot read the topic metadata"))?;
+        let exists = md
+            .topics()
+            .iter()
+            .any(|t| t.name() == *topic && t.error().is_none() && !t.partitions().is_empty());
+        if !exists {
+            return Err(ReplayError::NoOutputTopic {
+                topic: (*topic).to_owned(),
+                role,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The context of the tail reader: end-of-partition is what it waits for, not an error worth
+/// logging (librdkafka reports it through the error callback too).
+pub struct QuietEof;
+
+impl ClientContext for QuietEof {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_))
+            && error.rdkafka_error_code() != Some(RDKafkaErrorCode::PartitionEOF)
+        {
+            warn!(%error, reason, "consumer");
+        }
+    }
+}
+
+impl ConsumerContext for QuietEof {}
+
+/// Raises each partition's high watermark to one past the last message actually there, by
+/// reading the tail from the reported watermark minus one to the end of the partition.
+///
+/// Some brokers under-report it: tansu 0.6 in memory answers the base offset of the last
+/// batch plus one, so a replay ending there would miss the rest of that batch. On Apache
+/// Kafka the read finds nothing new (or what was appended a moment ago, which then belongs to
+/// the replay: the end is still fixed before reading starts). `consumer` must have
+/// `enable.partition.eof=true`; a partition that does not answer within `timeout` keeps its
+/// reported watermark.
+pub fn verify_ends<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    parts: &mut [Bounds],
+    timeout: Duration,
+) {
+    let mut topics: Vec<String> = parts.iter().map(|b| b.topic.clone()).collect();
+    topics.dedup();
+    for topic in topics {
+        let mut tpl = TopicPartitionList::new();
+        let mut waiting: HashSet<i32> = HashSet::new();
+        for b in parts.iter().filter(|b| b.topic == topic && b.high > b.low) {
+            if tpl
+                .add_partition_offset(&b.topic, b.partition, Offset::Offset(b.high - 1))
+                .is_ok()
+            {
+                waiting.insert(b.partition);
+            }
+        }
+        if waiting.is_empty() || consumer.assign(&tpl).is_err() {
+            continue;
+        }
+        // Partitions done (end of partition reached), with the last offset seen.
+        let mut seen: HashMap<i32, i64> = HashMap::new();
+        let deadline = Instant::now() + timeout;
+        while !waiting.is_empty() && Instant::now() < deadline {
+            match consumer.poll(Timeout::After(Duration::from_millis(100))) {
+                Some(Ok(m)) => {
+                    let last = seen.entry(m.partition()).or_insert(m.offset());
+                    *last = (*last).max(m.offset());
+                }
+                // One topic at a time, so the partition number is unambiguous.
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    if waiting.remove(&p)
+                        && let Some(last) = seen.get(&p)
+                        && let Some(b) = parts
+                            .iter_mut()
+                            .find(|b| b.topic == topic && b.partition == p)
+                        && *last + 1 > b.high
+                    {
+                        warn!(topic = %topic, partition = p, reported = b.high, actual = *last + 1,
+                            "the broker under-reported the high watermark; ending at the last message found");
+                        b.high = *last + 1;
+                    }
+                }
+                Some(Err(e)) => debug!(error = %e, "reading the partition tails"),
+                None => {}
+            }
+        }
+        let _ = consumer.unassign();
+    }
 }
 
 /// A fresh plan for `selection` over the partitions `parts`.

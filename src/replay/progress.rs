@@ -155,9 +155,15 @@ impl Bars {
     fn new(progress: &Progress) -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{prefix:>18} [{bar:32.cyan/blue}] {pos:>9}/{len:9} {per_sec:>12} ETA {eta:>4} {msg}",
+            "{prefix:>18} [{bar:32.cyan/blue}] {pos:>9}/{len:9} {rate:>8} ETA {eta:>4} {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ");
         let total_only = progress.parts.len() > MAX_BARS;
         let mut bars = Vec::new();

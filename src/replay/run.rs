@@ -27,7 +27,6 @@ use crate::stream::health::Health;
 use crate::stream::kafka;
 use crate::stream::message::InputMessage;
 use crate::stream::metrics::Metrics;
-use crate::stream::publish::{Backoff, Publisher, Topics};
 use crate::stream::tracker::{Limits, Tp, Tracker};
 
 use super::checkpoint::{
@@ -38,7 +37,9 @@ use super::progress::{Part, Progress, spawn_reporter};
 use super::throttle::Throttle;
 use super::window::{Start, TimeWindow};
 use super::worker::{Reference, Worker};
-use super::{Ending, ReplayError, ReplayOptions, ReplaySummary, consumer_config, producer_config};
+use super::{
+    Ending, ReplayError, ReplayOptions, ReplaySummary, consumer_config, producer_config, publisher,
+};
 
 /// A checked, not yet started replay.
 pub struct Replay {
@@ -172,69 +173,10 @@ impl Replay {
             });
         }
 
-        // Plan on a blocking thread: metadata, watermarks and the time index are blocking calls.
-        let plan = {
-            let kafka_config = config.kafka.clone();
-            let options = options.clone();
-            let previous = previous.clone();
-            tokio::task::spawn_blocking(move || -> Result<Vec<PartitionPlan>, ReplayError> {
-                let consumer: BaseConsumer = consumer_config(&kafka_config, &options.name)
-                    .create()
-                    .map_err(ReplayError::kafka("cannot create the consumer"))?;
-                let bounds = plan::bounds(&consumer, &options.input_topics, options.plan_timeout)?;
-                Ok(match &previous {
-                    Some(cp) => plan::resume(&bounds, cp),
-                    None => plan::fresh(
-                        &consumer,
-                        &bounds,
-                        &options.selection,
-                        options.use_time_index,
-                        options.plan_timeout,
-                    ),
-                })
-            })
-            .await
-            .map_err(|e| ReplayError::Task(e.to_string()))??
-        };
+        let plan = make_plan(&config, &options, previous.clone()).await?;
         plan::log(&plan);
 
-        let (parts, totals, started_at) = match &previous {
-            Some(cp) => {
-                // Keep the partitions as the first run fixed them, moved to where reading resumes.
-                let parts = cp
-                    .partitions
-                    .iter()
-                    .map(|p| {
-                        let next = plan
-                            .iter()
-                            .find(|q| q.topic == p.topic && q.partition == p.partition)
-                            .map_or(p.next, |q| q.start);
-                        PartitionCheckpoint {
-                            next,
-                            end: plan
-                                .iter()
-                                .find(|q| q.topic == p.topic && q.partition == p.partition)
-                                .map_or(p.end, |q| q.end),
-                            ..p.clone()
-                        }
-                    })
-                    .collect();
-                (parts, cp.totals, cp.started_at.clone())
-            }
-            None => (
-                plan.iter()
-                    .map(|p| PartitionCheckpoint {
-                        topic: p.topic.clone(),
-                        partition: p.partition,
-                        start: p.start,
-                        next: p.start,
-                        end: p.end,
-                    })
-                    .collect::<Vec<_>>(),
-                Totals::default(),
-                Utc::now().to_rfc3339(),
-            ),
-        };
+        let (parts, totals, started_at) = initial_parts(previous.as_ref(), &plan);
         let template = Checkpoint {
             version: FORMAT_VERSION,
             name: options.name.clone(),
@@ -285,21 +227,7 @@ impl Replay {
         consumer
             .assign(&tpl)
             .map_err(ReplayError::kafka("cannot assign the partitions"))?;
-        let publisher = Publisher::new(
-            &producer_config(&config.kafka),
-            Topics {
-                output: options.output_topic.clone(),
-                dead_letter: config.dead_letter.topic.clone(),
-                max_error_message_bytes: config.dead_letter.max_error_message_bytes,
-            },
-            Some(Backoff {
-                first: Duration::from_millis(s.retry_backoff_ms),
-                max: Duration::from_millis(s.retry_backoff_max_ms),
-            }),
-            Arc::clone(&metrics),
-            Arc::clone(&health),
-        )
-        .map_err(ReplayError::kafka("cannot create the producer"))?;
+        let publisher = publisher(&config, &options.output_topic, &metrics, &health)?;
         let pool = build_pool(s.workers)?;
         let worker = Worker {
             extractor,
@@ -322,6 +250,8 @@ impl Replay {
                     tp: Tp::new(&p.topic, p.partition),
                     end: p.end,
                     consumed: p.is_empty(),
+                    last_progress: Instant::now(),
+                    warned: false,
                 })
                 .collect(),
             index: index_of(&plan),
@@ -344,6 +274,104 @@ impl Replay {
             killed,
             plan,
         })
+    }
+}
+
+/// Creates missing output topics when configured, checks the output topics exist, then plans
+/// the partitions (fresh, or from the checkpoint `previous`) on a blocking thread: metadata,
+/// watermarks, the tail reads and the time index are request/response calls.
+async fn make_plan(
+    config: &Config,
+    options: &ReplayOptions,
+    previous: Option<Checkpoint>,
+) -> Result<Vec<PartitionPlan>, ReplayError> {
+    if config.stream.create_topics_partitions > 0 {
+        kafka::ensure_topics(
+            &config.kafka,
+            &[&options.output_topic, &config.dead_letter.topic],
+            config.stream.create_topics_partitions,
+            options.plan_timeout,
+        )
+        .await
+        .map_err(ReplayError::kafka("cannot create the output topics"))?;
+    }
+    let kafka_config = config.kafka.clone();
+    let options = options.clone();
+    let dead_letter_topic = config.dead_letter.topic.clone();
+    tokio::task::spawn_blocking(move || -> Result<Vec<PartitionPlan>, ReplayError> {
+        let consumer: BaseConsumer = consumer_config(&kafka_config, &options.name)
+            .create()
+            .map_err(ReplayError::kafka("cannot create the consumer"))?;
+        plan::require_topics(
+            &consumer,
+            &[
+                (&options.output_topic, "the output topic"),
+                (&dead_letter_topic, "the dead-letter topic"),
+            ],
+            options.plan_timeout,
+        )?;
+        let mut bounds = plan::bounds(&consumer, &options.input_topics, options.plan_timeout)?;
+        let mut tail_config = consumer_config(&kafka_config, &options.name);
+        tail_config.set("enable.partition.eof", "true");
+        let tail: BaseConsumer<plan::QuietEof> = tail_config
+            .create_with_context(plan::QuietEof)
+            .map_err(ReplayError::kafka("cannot create the consumer"))?;
+        plan::verify_ends(&tail, &mut bounds, options.plan_timeout);
+        Ok(match &previous {
+            Some(cp) => plan::resume(&bounds, cp),
+            None => plan::fresh(
+                &consumer,
+                &bounds,
+                &options.selection,
+                options.use_time_index,
+                options.plan_timeout,
+            ),
+        })
+    })
+    .await
+    .map_err(|e| ReplayError::Task(e.to_string()))?
+}
+
+/// The checkpoint's partitions, totals and start time for this run: a resumed replay keeps the
+/// partitions and ends its first run fixed, moved to where reading resumes.
+fn initial_parts(
+    previous: Option<&Checkpoint>,
+    plan: &[PartitionPlan],
+) -> (Vec<PartitionCheckpoint>, Totals, String) {
+    match previous {
+        Some(cp) => {
+            let parts = cp
+                .partitions
+                .iter()
+                .map(|p| {
+                    match plan
+                        .iter()
+                        .find(|q| q.topic == p.topic && q.partition == p.partition)
+                    {
+                        Some(q) => PartitionCheckpoint {
+                            next: q.start,
+                            end: q.end,
+                            ..p.clone()
+                        },
+                        None => p.clone(),
+                    }
+                })
+                .collect();
+            (parts, cp.totals, cp.started_at.clone())
+        }
+        None => (
+            plan.iter()
+                .map(|p| PartitionCheckpoint {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    start: p.start,
+                    next: p.start,
+                    end: p.end,
+                })
+                .collect(),
+            Totals::default(),
+            Utc::now().to_rfc3339(),
+        ),
     }
 }
 
@@ -493,6 +521,10 @@ struct PartState {
     end: i64,
     /// Read up to the end (what remains is in flight or done).
     consumed: bool,
+    /// Last message received, or last moment reading was held back by us (bounds, rate).
+    last_progress: Instant,
+    /// The stall warning was given.
+    warned: bool,
 }
 
 struct Loop {
@@ -570,6 +602,13 @@ impl Loop {
                 () = self.tracker.progressed() => self.advance(),
                 _ = tick.tick() => {
                     self.check_positions();
+                    // The rate limit only delays; a partition silent for the whole stall
+                    // period is still stalled (unless the rate is below one per second).
+                    let reading = ending.is_none()
+                        && !self.tracker.is_full()
+                        && !self.health.retrying()
+                        && self.options.max_rate.is_none_or(|r| r >= 1.0);
+                    self.check_stalls(reading);
                     if last_checkpoint.elapsed() >= self.options.checkpoint_interval {
                         self.advance();
                         self.writer.write(false)?;
@@ -678,6 +717,7 @@ impl Loop {
         if p.consumed {
             return false;
         }
+        p.last_progress = Instant::now();
         let offset = m.offset();
         if offset >= p.end {
             p.consumed = true;
@@ -727,6 +767,22 @@ impl Loop {
 
     /// A partition whose last offsets hold no message (transaction markers, compaction) never
     /// delivers its end; its consumer position tells it is there.
+    /// Warns once about a partition that gets no message although it has not reached its end
+    /// and nothing on our side holds reading back.
+    fn check_stalls(&mut self, reading: bool) {
+        let now = Instant::now();
+        for p in self.parts.iter_mut().filter(|p| !p.consumed) {
+            if !reading {
+                p.last_progress = now;
+            } else if !p.warned && now.duration_since(p.last_progress) >= STALL {
+                p.warned = true;
+                warn!(topic = %p.tp.topic, partition = p.tp.partition, end = p.end,
+                    stalled_s = STALL.as_secs(),
+                    "no message from this partition although it has not reached its end; is the broker reachable? (tansu with in-memory storage cannot serve reads that start inside a batch, e.g. when resuming: use its sqlite storage)");
+            }
+        }
+    }
+
     fn check_positions(&mut self) {
         if self.parts.iter().all(|p| p.consumed) {
             return;
@@ -758,6 +814,9 @@ impl Loop {
         }
     }
 }
+
+/// How long a partition may deliver nothing before the stall warning.
+const STALL: Duration = Duration::from_secs(30);
 
 /// Stops fetching a finished partition (messages prefetched past its end are ignored).
 fn pause(consumer: &StreamConsumer, tp: &Tp) {

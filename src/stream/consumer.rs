@@ -5,8 +5,10 @@
 //! releases the partitions, and they must not be released before their in-flight work is
 //! acknowledged and committed, or the next owner would redo work we are about to finish.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::Offset;
@@ -52,8 +54,9 @@ pub struct StreamContext {
     pub assignment_changed: AtomicBool,
     /// Set to simulate a crash in tests: revocation then neither waits nor commits.
     pub killed: Arc<AtomicBool>,
-    /// Commit results seen (any commit, automatic or not); shutdown waits for the next one.
-    pub commits: AtomicU64,
+    /// The last offset the broker confirmed committed, per partition (from commit callbacks);
+    /// shutdown waits until it covers everything finished.
+    committed: Mutex<HashMap<Tp, i64>>,
     /// Set by shutdown once it has committed: the revocation of closing then only stores
     /// offsets (a synchronous commit could hang on a broker that is gone).
     pub closing: AtomicBool,
@@ -75,22 +78,42 @@ impl StreamContext {
             rebalance_timeout,
             assignment_changed: AtomicBool::new(false),
             killed: Arc::new(AtomicBool::new(false)),
-            commits: AtomicU64::new(0),
+            committed: Mutex::new(HashMap::new()),
             closing: AtomicBool::new(false),
         }
+    }
+
+    fn record_committed(&self, offsets: &TopicPartitionList) {
+        let mut map = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+        for e in offsets.elements() {
+            if let Offset::Offset(o) = e.offset() {
+                let slot = map.entry(Tp::new(e.topic(), e.partition())).or_insert(o);
+                *slot = (*slot).max(o);
+            }
+        }
+    }
+
+    /// True when the broker confirmed every one of `positions` (or more) committed.
+    pub fn is_committed(&self, positions: &[(Tp, i64)]) -> bool {
+        let map = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+        positions
+            .iter()
+            .all(|(tp, off)| map.get(tp).is_some_and(|c| c >= off))
     }
 
     fn on_revoke(&self, consumer: &BaseConsumer<StreamContext>, tps: &[Tp]) {
         let killed = self.killed.load(Ordering::Acquire);
         let lost = consumer.assignment_lost();
-        if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost {
-            if !self.tracker.wait_idle(Some(tps), self.rebalance_timeout) {
-                warn!(
-                    partitions = tps.len(),
-                    timeout_ms = self.rebalance_timeout.as_millis() as u64,
-                    "in-flight work of revoked partitions did not finish in time; the new owner redoes it (same record ids)"
-                );
-            }
+        if self.guarantee == Guarantee::AtLeastOnce
+            && !killed
+            && !lost
+            && !self.tracker.wait_idle(Some(tps), self.rebalance_timeout)
+        {
+            warn!(
+                partitions = tps.len(),
+                timeout_ms = self.rebalance_timeout.as_millis() as u64,
+                "in-flight work of revoked partitions did not finish in time; the new owner redoes it (same record ids)"
+            );
         }
         let positions = self.tracker.revoke(tps);
         if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost && !positions.is_empty() {
@@ -104,7 +127,10 @@ impl StreamContext {
                 return;
             }
             match consumer.commit(&tpl, CommitMode::Sync) {
-                Ok(()) => debug!(partitions = positions.len(), "committed revoked partitions"),
+                Ok(()) => {
+                    self.record_committed(&tpl);
+                    debug!(partitions = positions.len(), "committed revoked partitions");
+                }
                 Err(e) => {
                     warn!(error = %e, "commit on revocation failed; the new owner redoes the uncommitted messages")
                 }
@@ -168,7 +194,9 @@ impl ConsumerContext for StreamContext {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        self.commits.fetch_add(1, Ordering::AcqRel);
+        if result.is_ok() {
+            self.record_committed(offsets);
+        }
         match result {
             Ok(()) => debug!(partitions = offsets.count(), "offsets committed"),
             // No stored offsets since the last commit: nothing to do.

@@ -21,7 +21,7 @@ pub struct Metrics {
     pub dead_letters: Family<Labels, Counter>,
     /// Articles skipped as a whole (e.g. not English).
     pub skipped: Counter,
-    /// Re-sends after a failed delivery.
+    /// Re-sends after a failed delivery, and transactions aborted to be retried.
     pub retries: Counter,
     /// Seconds spent extracting one article.
     pub extraction_seconds: Histogram,

@@ -99,6 +99,10 @@ pub struct DeliveryContext {
 }
 
 impl ClientContext for DeliveryContext {
+    /// Producer statistics are not used (the consumer's feed the metrics); the default
+    /// implementation would log each one at info.
+    fn stats(&self, _statistics: rdkafka::Statistics) {}
+
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.health.set_brokers_down(true);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
 use tokio::sync::watch;
@@ -571,40 +571,33 @@ async fn drain(
     let publisher = Arc::clone(&worker.publisher);
     let left = grace.saturating_sub(started.elapsed());
     let _ = tokio::task::spawn_blocking(move || publisher.flush(left)).await;
-    // Commit what was done. Asynchronously, serving the consumer's events until the commit is
-    // answered: a synchronous commit would wait forever for a coordinator if the broker is
-    // gone, while this gives up with the grace period.
+    // Commit what was done: store the offsets and let librdkafka's periodic commit send them,
+    // serving the consumer's events until the broker confirms. Not a synchronous commit: that
+    // would wait forever for a coordinator if the broker is gone, while this gives up with the
+    // grace period.
     let positions = tracker.positions();
     if !positions.is_empty() {
         store(&consumer, &positions);
         let ctx = Arc::clone(consumer.context());
-        let before = ctx.commits.load(Ordering::Acquire);
-        match consumer.commit_consumer_state(CommitMode::Async) {
-            Err(e) => {
-                warn!(error = %e, "final commit failed; uncommitted messages are redone after restart")
-            }
-            Ok(()) => {
-                let wait = grace
-                    .saturating_sub(started.elapsed())
-                    .max(Duration::from_secs(1));
-                let answered = tokio::time::timeout(wait, async {
-                    while ctx.commits.load(Ordering::Acquire) == before {
-                        tokio::select! {
-                            _ = consumer.recv() => {}
-                            () = tokio::time::sleep(Duration::from_millis(20)) => {}
-                        }
-                    }
-                })
-                .await
-                .is_ok();
-                if answered {
-                    info!(partitions = positions.len(), "final offsets committed");
-                } else {
-                    warn!(
-                        "the final commit was not answered in time; uncommitted messages are redone after restart"
-                    );
+        let wait = grace
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1));
+        let confirmed = tokio::time::timeout(wait, async {
+            while !ctx.is_committed(&positions) {
+                tokio::select! {
+                    _ = consumer.recv() => {}
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
                 }
             }
+        })
+        .await
+        .is_ok();
+        if confirmed {
+            info!(partitions = positions.len(), "final offsets committed");
+        } else {
+            warn!(
+                "the final commit was not confirmed in time; uncommitted messages are redone after restart"
+            );
         }
     }
     if !drained {

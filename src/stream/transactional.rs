@@ -287,6 +287,7 @@ impl Transactional {
                         });
                     }
                     attempt += 1;
+                    self.shared.metrics.retries.inc();
                     warn!(error = %e, attempt, "transaction failed; aborting and retrying the batch");
                     let publisher = Arc::clone(&self.publisher);
                     let abort = tokio::task::spawn_blocking(move || {
