@@ -20,18 +20,29 @@ fn embedded_demo_prints_the_timeline_and_exits() {
         .args(["run", "--embedded", "--format", "json", "--no-http"])
         .output()
         .expect("timeline runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let records: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one record per line"))
         .collect();
-    assert!(records.len() >= 18, "the samples give records: {}", records.len());
+    assert!(
+        records.len() >= 18,
+        "the samples give records: {}",
+        records.len()
+    );
     let articles: BTreeSet<&str> = records
         .iter()
         .filter_map(|r| r["article"]["id"].as_str())
         .collect();
-    assert!(articles.len() >= 15, "most samples have events: {articles:?}");
+    assert!(
+        articles.len() >= 15,
+        "most samples have events: {articles:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("18 articles"), "{stderr}");
 }
@@ -67,7 +78,10 @@ fn spawn(c: &timeline::config::Config) -> std::process::Child {
 }
 
 fn committed_total(c: &timeline::config::Config) -> i64 {
-    support::committed(c, 2).into_iter().map(|o| o.unwrap_or(0)).sum()
+    support::committed(c, 2)
+        .into_iter()
+        .map(|o| o.unwrap_or(0))
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +97,9 @@ async fn a_process_killed_mid_stream_and_restarted_loses_nothing() {
     let start = Instant::now();
     loop {
         let cc = c.clone();
-        let done = tokio::task::spawn_blocking(move || committed_total(&cc)).await.unwrap();
+        let done = tokio::task::spawn_blocking(move || committed_total(&cc))
+            .await
+            .unwrap();
         if done >= 10 {
             break;
         }
@@ -93,18 +109,25 @@ async fn a_process_killed_mid_stream_and_restarted_loses_nothing() {
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     let cc = c.clone();
-    let at_kill = tokio::task::spawn_blocking(move || committed_total(&cc)).await.unwrap();
+    let at_kill = tokio::task::spawn_blocking(move || committed_total(&cc))
+        .await
+        .unwrap();
     assert!(at_kill < 100, "killed mid-stream");
 
     let mut child = spawn(&c);
     let start = Instant::now();
     loop {
         let cc = c.clone();
-        let done = tokio::task::spawn_blocking(move || committed_total(&cc)).await.unwrap();
+        let done = tokio::task::spawn_blocking(move || committed_total(&cc))
+            .await
+            .unwrap();
         if done == 100 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "the restart did not finish: {done}/100");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the restart did not finish: {done}/100"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // SIGTERM: a graceful stop, exit status 0.
