@@ -88,9 +88,10 @@ pub async fn sqlite_broker(path: &Path, port: u16) -> EmbeddedBroker {
         .expect("embedded broker starts")
 }
 
-/// A fresh directory under `target/tmp` (tansu's sqlite path must be under the working dir).
+/// A fresh directory under `<crate>/target/test-brokers`: tansu's sqlite path must be under
+/// the working directory (the crate root for tests), wherever `CARGO_TARGET_DIR` points.
 pub fn temp_dir() -> tempfile::TempDir {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let base = &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-brokers");
     std::fs::create_dir_all(base).expect("target tmp dir");
     tempfile::tempdir_in(base).expect("temp dir")
 }
