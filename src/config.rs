@@ -389,12 +389,14 @@ impl Config {
 
     /// The layered sources, for callers that merge command-line flags on top.
     pub fn figment(file: Option<&Path>) -> Figment {
-        let mut f = Figment::from(Toml::string(DEFAULT_TOML));
+        let mut f = Figment::from(properties::Normalized(Toml::string(DEFAULT_TOML)));
         if let Some(path) = file {
-            f = f.merge(Toml::file_exact(path));
+            f = f.merge(properties::Normalized(Toml::file_exact(path)));
         }
         // `TIMELINE_CONFIG` names the file (the `--config` flag), it is not a setting.
-        f.merge(Env::prefixed("TIMELINE_").ignore(&["config"]).split("__"))
+        f.merge(properties::Normalized(
+            Env::prefixed("TIMELINE_").ignore(&["config"]).split("__"),
+        ))
     }
 }
 
@@ -413,6 +415,58 @@ mod properties {
         Int(i64),
         Float(f64),
         Table(BTreeMap<String, Value>),
+    }
+
+    /// The pass-through tables, whose keys are librdkafka property names.
+    const TABLES: [&str; 3] = ["common", "consumer", "producer"];
+
+    /// A provider whose `kafka.{common,consumer,producer}` tables are flattened to dotted keys
+    /// before merging. The same property can arrive as `"fetch.wait.max.ms" = "50"` (a quoted
+    /// key in a file) or nested (`fetch.wait.max.ms = "50"` unquoted, or the environment's
+    /// `TIMELINE_KAFKA__CONSUMER__FETCH__WAIT__MAX__MS`); flattening each layer first makes
+    /// them one key, so a later layer overrides an earlier one whatever the spelling.
+    pub struct Normalized<P>(pub P);
+
+    impl<P: figment::Provider> figment::Provider for Normalized<P> {
+        fn metadata(&self) -> figment::Metadata {
+            self.0.metadata()
+        }
+
+        fn data(
+            &self,
+        ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error>
+        {
+            let mut data = self.0.data()?;
+            for dict in data.values_mut() {
+                let Some(figment::value::Value::Dict(_, kafka)) = dict.get_mut("kafka") else {
+                    continue;
+                };
+                for table in TABLES {
+                    if let Some(figment::value::Value::Dict(_, props)) = kafka.get_mut(table) {
+                        let mut flat = figment::value::Dict::new();
+                        flatten_values("", std::mem::take(props), &mut flat);
+                        *props = flat;
+                    }
+                }
+            }
+            Ok(data)
+        }
+    }
+
+    fn flatten_values(prefix: &str, dict: figment::value::Dict, out: &mut figment::value::Dict) {
+        for (k, v) in dict {
+            let key = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                figment::value::Value::Dict(_, inner) => flatten_values(&key, inner, out),
+                other => {
+                    out.insert(key, other);
+                }
+            }
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
@@ -550,5 +604,27 @@ mod tests {
             .merge(Toml::string("[stream]\nprocessing_guarantee = \"twice\"\n"));
         let e = f.extract::<Config>().unwrap_err();
         assert!(describe(e).contains("stream.processing_guarantee"));
+    }
+
+    #[test]
+    fn a_later_layer_overrides_a_property_whatever_its_spelling() {
+        // The defaults spell it quoted, the override nested (as the environment does).
+        let f = Figment::from(properties::Normalized(Toml::string(DEFAULT_TOML))).merge(
+            properties::Normalized(Toml::string(
+                "[kafka.consumer]\nfetch.wait.max.ms = \"7\"\n[kafka.common]\nsasl = { username = \"u\" }\n",
+            )),
+        );
+        let c: Config = f.extract().unwrap();
+        assert_eq!(c.kafka.consumer["fetch.wait.max.ms"], "7");
+        assert_eq!(c.kafka.common["sasl.username"], "u");
+        // And the other way round.
+        let f = Figment::from(properties::Normalized(Toml::string(
+            "[kafka.producer]\nlinger.ms = \"9\"\n",
+        )))
+        .merge(properties::Normalized(Toml::string(
+            "[kafka.producer]\n\"linger.ms\" = \"3\"\n",
+        )));
+        let k: KafkaConfig = f.extract_inner("kafka").unwrap();
+        assert_eq!(k.producer["linger.ms"], "3");
     }
 }

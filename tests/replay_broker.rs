@@ -5,16 +5,15 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use timeline::config::Config;
 use timeline::replay::{
-    self, CheckpointFile, Ending, FileOptions, How, OffsetSpec, Replay, ReplayOptions, Selection,
-    Start, TimeWindow,
+    self, Checkpoint, CheckpointFile, Ending, FileOptions, How, OffsetSpec, Replay, ReplayError,
+    ReplayHandle, ReplayOptions, Selection, Start, TimeWindow,
 };
-use timeline::stream::Service;
 use timeline::stream::embedded::EmbeddedBroker;
 use timeline::stream::kafka;
 use timeline::stream::topic::ReadMessage;
@@ -57,10 +56,23 @@ async fn produce_timed(c: &Config, topic: &str, messages: &[(i32, i64, Vec<u8>)]
     }
 }
 
-fn options(c: &Config, dir: &std::path::Path, name: &str, selection: Selection) -> ReplayOptions {
+fn options(c: &Config, dir: &Path, name: &str, selection: Selection) -> ReplayOptions {
     let mut o = ReplayOptions::new(c, name, selection);
     o.checkpoint_dir = dir.to_path_buf();
     o.checkpoint_interval = Duration::from_millis(100);
+    o
+}
+
+/// [`options`] with records going to `output_topic` rather than the live output topic.
+fn options_to(
+    c: &Config,
+    dir: &Path,
+    name: &str,
+    selection: Selection,
+    output_topic: &str,
+) -> ReplayOptions {
+    let mut o = options(c, dir, name, selection);
+    o.output_topic = output_topic.to_owned();
     o
 }
 
@@ -83,12 +95,23 @@ fn window(from_ms: i64, to_ms: i64) -> Selection {
     }
 }
 
-async fn replay(c: &Config, o: ReplayOptions) -> replay::ReplaySummary {
+/// Starts a replay with the shared test extractor (the options must be valid; starting may
+/// fail).
+async fn start(c: &Config, o: ReplayOptions) -> Result<ReplayHandle, ReplayError> {
     Replay::with_extractor(c.clone(), o, support::extractor())
         .unwrap()
-        .run()
+        .start()
         .await
-        .unwrap()
+}
+
+/// Runs a replay to its end.
+async fn replay(c: &Config, o: ReplayOptions) -> replay::ReplaySummary {
+    start(c, o).await.unwrap().wait().await.unwrap()
+}
+
+/// The checkpoint of the replay `name`, which must exist.
+fn checkpoint(dir: &Path, name: &str) -> Checkpoint {
+    CheckpointFile::new(dir, name).load().unwrap().unwrap()
 }
 
 /// Everything in `topic`, read until `expected` messages arrived and then nothing more for
@@ -134,12 +157,6 @@ fn records(msgs: &[ReadMessage]) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
-}
-
-async fn create(c: &Config, topics: &[&str], partitions: i32) {
-    kafka::ensure_topics(&c.kafka, topics, partitions, Duration::from_secs(20))
-        .await
-        .unwrap();
 }
 
 /// The id of each article in `values` by position.
@@ -192,15 +209,9 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
         .collect();
 
     let dir = support::temp_dir();
-    let handle = Replay::with_extractor(
-        c.clone(),
-        options(&c, dir.path(), "win", window(from, to)),
-        support::extractor(),
-    )
-    .unwrap()
-    .start()
-    .await
-    .unwrap();
+    let handle = start(&c, options(&c, dir.path(), "win", window(from, to)))
+        .await
+        .unwrap();
     // tansu's in-memory storage answers offsets-for-times by write time: partition 0's answer
     // (offset 2, the first batch written after `from`) would skip offset 0, which is in the
     // window. The check must catch it and scan.
@@ -230,10 +241,7 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
         );
         assert_eq!(m.header("schema"), Some(timeline::RECORD_SCHEMA));
     }
-    let cp = CheckpointFile::new(dir.path(), "win")
-        .load()
-        .unwrap()
-        .unwrap();
+    let cp = checkpoint(dir.path(), "win");
     assert!(cp.complete);
     assert_eq!(cp.totals.messages, 13);
     assert_eq!(cp.totals.in_window, expected.len() as u64);
@@ -249,10 +257,8 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
         },
     };
     let out2 = format!("{}-offsets", c.stream.output_topic);
-    create(&c, &[&out2], 1).await;
-    let mut o = options(&c, dir.path(), "win-offsets", sel);
-    o.output_topic = out2.clone();
-    let s = replay(&c, o).await;
+    support::create(&c, &[&out2], 1).await;
+    let s = replay(&c, options_to(&c, dir.path(), "win-offsets", sel, &out2)).await;
     // p0 offsets 2,3 = arts 5 (in), 6 (out); p1 offsets 3.. = arts 9 (in), 10 (out), 11 (in).
     assert_eq!(s.messages, 5);
     let got: BTreeSet<String> = article_ids(&read(&c, &out2, s.records as usize))
@@ -286,10 +292,8 @@ async fn a_topic_of_multi_record_batches_is_read_to_its_real_end() {
 async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact() {
     // tansu on sqlite (the harness's broker) answers offsets-for-times from the message
     // timestamps, as Kafka does.
-    let mut broker = support::broker().await;
+    let (mut broker, c) = support::broker_with_topics("ridx", 1).await;
     let dir = support::temp_dir();
-    let c = support::config(&broker.bootstrap_servers(), "ridx");
-    support::create_topics(&c, 1).await;
     let arts = support::articles("ridx", 8);
     let ids = ids_of(&arts);
     let base = 1_762_000_000_000; // 2025-11-01
@@ -311,13 +315,10 @@ async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact()
     produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
     // Window [base+35, base+75): offsets 3 (60), 4 (40), 5 (50), 7 (70). The broker's answer is
     // offset 3, the first message at or after base+35; offset 2 (20) is before the window.
-    let summary_handle = Replay::with_extractor(
-        c.clone(),
+    let summary_handle = start(
+        &c,
         options(&c, dir.path(), "idx", window(base + 35, base + 75)),
-        support::extractor(),
     )
-    .unwrap()
-    .start()
     .await
     .unwrap();
     let p = summary_handle.plan()[0].clone();
@@ -335,9 +336,7 @@ async fn a_broker_with_a_correct_time_index_is_used_and_the_window_stays_exact()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone() {
-    let mut broker = support::broker().await;
-    let c = support::config(&broker.bootstrap_servers(), "rlive");
-    support::create_topics(&c, 3).await;
+    let (mut broker, c) = support::broker_with_topics("rlive", 3).await;
     let mut input = support::articles("rlive", 18);
     // Some articles without published_at: both take the message timestamp as reference.
     for v in input.iter_mut().step_by(3) {
@@ -361,18 +360,9 @@ async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone
     produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
 
     // The live service processes everything and commits.
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
+    let svc = support::start_service(&c).await;
     let n = msgs.len() as u64;
-    support::wait_until(Duration::from_secs(60), "live finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= n }
-    })
-    .await;
+    support::wait_finished(&svc, n, Duration::from_secs(60), "live finished").await;
     let live_records = svc.metrics().produced.get() as usize;
     svc.shutdown();
     svc.wait().await.unwrap();
@@ -391,10 +381,8 @@ async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone
     let mut outs = Vec::new();
     for name in ["first", "second"] {
         let out = format!("rlive-{name}");
-        create(&c, &[&out], 2).await;
-        let mut o = options(&c, dir.path(), name, from_beginning());
-        o.output_topic = out.clone();
-        let s = replay(&c, o).await;
+        support::create(&c, &[&out], 2).await;
+        let s = replay(&c, options_to(&c, dir.path(), name, from_beginning(), &out)).await;
         assert_eq!(
             (s.messages, s.dead_letters, s.ending),
             (msgs.len() as u64, 1, Ending::Complete)
@@ -433,9 +421,7 @@ async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
-    let mut broker = support::broker().await;
-    let c = support::config(&broker.bootstrap_servers(), "rres");
-    support::create_topics(&c, 3).await;
+    let (mut broker, c) = support::broker_with_topics("rres", 3).await;
     let input = support::articles("rres", 30);
     let base = 1_763_500_000_000;
     let msgs: Vec<(i32, i64, Vec<u8>)> = input
@@ -448,11 +434,10 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
     let out_ref = "rres-reference";
     let out = "rres-resumed";
     let out_kill = "rres-killed";
-    create(&c, &[out_ref, out, out_kill], 2).await;
+    support::create(&c, &[out_ref, out, out_kill], 2).await;
 
     // The reference: one uninterrupted replay.
-    let mut o = options(&c, dir.path(), "reference", from_beginning());
-    o.output_topic = out_ref.into();
+    let o = options_to(&c, dir.path(), "reference", from_beginning(), out_ref);
     let s_ref = replay(&c, o).await;
     let reference = records(&read(&c, out_ref, s_ref.records as usize));
 
@@ -460,8 +445,7 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
     let mut endings = Vec::new();
     let mut read_total = 0;
     loop {
-        let mut o = options(&c, dir.path(), "resumed", from_beginning());
-        o.output_topic = out.into();
+        let mut o = options_to(&c, dir.path(), "resumed", from_beginning(), out);
         o.max_messages = Some(11);
         let s = replay(&c, o).await;
         read_total += s.messages;
@@ -470,10 +454,7 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
             break;
         }
         // The checkpoint stops exactly where this run stopped.
-        let cp = CheckpointFile::new(dir.path(), "resumed")
-            .load()
-            .unwrap()
-            .unwrap();
+        let cp = checkpoint(dir.path(), "resumed");
         assert!(!cp.complete);
         assert_eq!(cp.totals.messages, read_total);
     }
@@ -482,10 +463,7 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         [Ending::MaxMessages, Ending::MaxMessages, Ending::Complete]
     );
     assert_eq!(read_total, 30);
-    let cp = CheckpointFile::new(dir.path(), "resumed")
-        .load()
-        .unwrap()
-        .unwrap();
+    let cp = checkpoint(dir.path(), "resumed");
     assert!(cp.complete);
     assert_eq!(cp.totals.messages, 30);
     assert!(cp.partitions.iter().all(|p| p.next == p.end));
@@ -496,63 +474,45 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
     );
 
     // Running it again does nothing: it is complete.
-    let mut o = options(&c, dir.path(), "resumed", from_beginning());
-    o.output_topic = out.into();
+    let o = options_to(&c, dir.path(), "resumed", from_beginning(), out);
     assert_eq!(replay(&c, o).await.ending, Ending::AlreadyComplete);
     // Another window under the same name is refused, not mixed in.
-    let mut o = options(&c, dir.path(), "resumed", window(base, base + 5));
-    o.output_topic = out.into();
-    let e = Replay::with_extractor(c.clone(), o, support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap_err();
+    let o = options_to(&c, dir.path(), "resumed", window(base, base + 5), out);
+    let e = start(&c, o).await.unwrap_err();
     assert!(e.to_string().contains("--restart"), "{e}");
 
     // A missing output topic is refused up front (records would be re-sent forever).
-    let mut o = options(&c, dir.path(), "nowhere", from_beginning());
-    o.output_topic = "rres-no-such-topic".into();
-    let e = Replay::with_extractor(c.clone(), o, support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap_err();
+    let o = options_to(
+        &c,
+        dir.path(),
+        "nowhere",
+        from_beginning(),
+        "rres-no-such-topic",
+    );
+    let e = start(&c, o).await.unwrap_err();
     assert!(e.to_string().contains("does not exist"), "{e}");
 
     // Killed like a crashed process (slowed down so it is mid-way), then resumed: the
     // checkpoint still counts every message exactly once; records may repeat (same ids).
-    let mut o = options(&c, dir.path(), "killed", from_beginning());
-    o.output_topic = out_kill.into();
+    let mut o = options_to(&c, dir.path(), "killed", from_beginning(), out_kill);
     o.max_rate = Some(40.0);
-    let h = Replay::with_extractor(c.clone(), o, support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let progress = Arc::clone(h.progress().unwrap());
-    support::wait_until(Duration::from_secs(30), "some messages read", || {
-        let p = Arc::clone(&progress);
-        async move { p.messages.load(std::sync::atomic::Ordering::Relaxed) >= 12 }
+    let h = start(&c, o).await.unwrap();
+    let progress = h.progress().unwrap();
+    support::wait_for(Duration::from_secs(30), "some messages read", || {
+        progress.messages.load(std::sync::atomic::Ordering::Relaxed) >= 12
     })
     .await;
     tokio::time::sleep(Duration::from_millis(250)).await;
     h.kill().await;
-    let cp = CheckpointFile::new(dir.path(), "killed")
-        .load()
-        .unwrap()
-        .unwrap();
+    let cp = checkpoint(dir.path(), "killed");
     assert!(
         !cp.complete && cp.totals.messages > 0 && cp.totals.messages < 30,
         "{:?}",
         cp.totals
     );
-    let mut o = options(&c, dir.path(), "killed", from_beginning());
-    o.output_topic = out_kill.into();
+    let o = options_to(&c, dir.path(), "killed", from_beginning(), out_kill);
     assert_eq!(replay(&c, o).await.ending, Ending::Complete);
-    let cp = CheckpointFile::new(dir.path(), "killed")
-        .load()
-        .unwrap()
-        .unwrap();
+    let cp = checkpoint(dir.path(), "killed");
     assert_eq!(cp.totals.messages, 30);
     let got: BTreeSet<_> = records(&read(&c, out_kill, reference.len()))
         .into_iter()
@@ -561,14 +521,9 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
     assert_eq!(got, want);
 
     // A live topic still finishes: what arrives after the start is not part of the replay.
-    let mut o = options(&c, dir.path(), "live-end", from_beginning());
-    o.output_topic = out_kill.into();
+    let mut o = options_to(&c, dir.path(), "live-end", from_beginning(), out_kill);
     o.max_rate = Some(200.0);
-    let h = Replay::with_extractor(c.clone(), o, support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let h = start(&c, o).await.unwrap();
     let more = support::articles("rres-more", 3);
     let extra: Vec<(i32, i64, Vec<u8>)> = more.iter().map(|v| (0, base, v.clone())).collect();
     produce_timed(&c, &c.stream.input_topics[0], &extra).await;
@@ -579,11 +534,9 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_replay_publishes_the_records_of_every_line() {
-    let mut broker = support::broker().await;
-    let c = support::config(&broker.bootstrap_servers(), "rfile");
-    support::create_topics(&c, 1).await;
+    let (mut broker, c) = support::broker_with_topics("rfile", 1).await;
     let out = "rfile-out";
-    create(&c, &[out], 1).await;
+    support::create(&c, &[out], 1).await;
     let mut arts = support::articles("rfile", 6);
     let mut undated: serde_json::Value = serde_json::from_slice(&arts[2]).unwrap();
     undated.as_object_mut().unwrap().remove("published_at");

@@ -77,59 +77,29 @@ fn spawn(c: &timeline::config::Config) -> std::process::Child {
         .expect("timeline starts")
 }
 
-fn committed_total(c: &timeline::config::Config) -> i64 {
-    support::committed(c, 2)
-        .into_iter()
-        .map(|o| o.unwrap_or(0))
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_stream_and_restarted_loses_nothing() {
-    let mut broker = support::broker().await;
-    let c = support::config(&broker.bootstrap_servers(), "sigkill");
-    support::create_topics(&c, 2).await;
-    let input = support::articles("sigkill", 100);
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
+    const N: i64 = 100;
+    let (mut broker, c, expected) = support::loaded("sigkill", 2, N as usize).await;
 
     let mut child = spawn(&c);
-    let start = Instant::now();
-    loop {
-        let cc = c.clone();
-        let done = tokio::task::spawn_blocking(move || committed_total(&cc))
-            .await
-            .unwrap();
-        if done >= 10 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(90), "no progress");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    support::wait_committed(&c, 2, Duration::from_secs(90), "progress", |done| {
+        done >= 10
+    })
+    .await;
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     let cc = c.clone();
-    let at_kill = tokio::task::spawn_blocking(move || committed_total(&cc))
+    let at_kill = tokio::task::spawn_blocking(move || support::committed_total(&cc, 2))
         .await
         .unwrap();
-    assert!(at_kill < 100, "killed mid-stream");
+    assert!(
+        at_kill < N,
+        "killed mid-stream ({at_kill} of {N} committed)"
+    );
 
     let mut child = spawn(&c);
-    let start = Instant::now();
-    loop {
-        let cc = c.clone();
-        let done = tokio::task::spawn_blocking(move || committed_total(&cc))
-            .await
-            .unwrap();
-        if done == 100 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the restart did not finish: {done}/100"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    support::wait_all_committed(&c, 2, N, Duration::from_secs(120)).await;
     // SIGTERM: a graceful stop, exit status 0.
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -6,15 +6,11 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use timeline::stream::Service;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
-    let mut broker = support::broker().await;
-    let mut c = support::config(&broker.bootstrap_servers(), "dlq");
+    let (mut broker, mut c) = support::broker_with_topics("dlq", 1).await;
     // A small limit, so the "huge" message is huge for the service but fits the broker.
     c.extract.max_text_bytes = 2_000;
-    support::create_topics(&c, 1).await;
 
     let good = support::articles("good", 6);
     let huge = format!(r#"{{"id":"huge","text":"{}"}}"#, "word ".repeat(4_000)).into_bytes();
@@ -46,18 +42,9 @@ async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
     }
     support::produce(&c, &input).await;
 
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
+    let svc = support::start_service(&c).await;
     let n = input.len() as u64;
-    support::wait_until(Duration::from_secs(60), "every message finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= n }
-    })
-    .await;
+    support::wait_finished(&svc, n, Duration::from_secs(60), "every message finished").await;
 
     let dead = support::read(&c, &c.dead_letter.topic);
     let kinds: Vec<_> = dead

@@ -16,12 +16,25 @@ use std::time::Duration;
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use timeline::config::{Config, Guarantee};
-use timeline::stream::{Service, topic};
+use timeline::stream::topic::{self, ReadMessage};
+use timeline::stream::{ServiceHandle, metrics::Metrics};
 
-fn eos_config(
-    mock: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>,
-    name: &str,
-) -> Config {
+type Mock = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
+/// A mock cluster with the topics of `name` (input in two partitions) and 32 messages in its
+/// input topic, two of them bad; also the exactly-once configuration of a service for it and
+/// the record ids the good messages give.
+async fn loaded(name: &str) -> (Mock, Config, BTreeSet<String>) {
+    support::init_logging();
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let c = eos_config(&mock, name);
+    let input = input(name);
+    support::produce(&c, &input).await;
+    let expected = support::expected_ids(&input);
+    (mock, c, expected)
+}
+
+fn eos_config(mock: &Mock, name: &str) -> Config {
     let mut c = support::config(&mock.bootstrap_servers(), name);
     c.stream.processing_guarantee = Guarantee::ExactlyOnce;
     c.stream.transactional_id = format!("{name}-instance");
@@ -44,14 +57,13 @@ fn input(prefix: &str) -> Vec<Vec<u8>> {
     input
 }
 
+/// Everything in `topic` as a `read_committed` consumer sees it.
+fn read_committed(c: &Config, topic: &str) -> Vec<ReadMessage> {
+    topic::read_all(&c.kafka, topic, true, Duration::from_secs(30)).expect("topic read")
+}
+
 fn counts(c: &Config) -> BTreeMap<String, usize> {
-    let out = topic::read_all(
-        &c.kafka,
-        &c.stream.output_topic,
-        true,
-        Duration::from_secs(30),
-    )
-    .expect("output read");
+    let out = read_committed(c, &c.stream.output_topic);
     let mut counts = BTreeMap::new();
     for m in &out {
         *counts
@@ -61,40 +73,32 @@ fn counts(c: &Config) -> BTreeMap<String, usize> {
     counts
 }
 
-async fn wait_consumed(svc: &timeline::stream::ServiceHandle, n: u64, what: &str) {
-    let m = svc.metrics().clone();
-    support::wait_until(Duration::from_secs(60), what, || {
-        let m = m.clone();
-        async move { m.consumed.get() >= n && m.produced.get() > 0 }
+/// Starts the service of `c`, waits until it has consumed all `n` messages and produced
+/// something, then until `sent` holds of its metrics (`what` it waits for).
+async fn run_until_sent(
+    c: &Config,
+    n: u64,
+    what: &str,
+    sent: impl Fn(&Metrics) -> bool,
+) -> ServiceHandle {
+    let svc = support::start_service(c).await;
+    let m = svc.metrics();
+    support::wait_for(Duration::from_secs(60), "every message consumed", || {
+        m.consumed.get() >= n && m.produced.get() > 0
     })
     .await;
+    support::wait_for(Duration::from_secs(30), what, || sent(m)).await;
+    svc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_batch_is_one_transaction_with_its_offsets() {
-    support::init_logging();
-    let mock = MockCluster::new(1).expect("mock cluster");
-    let c = eos_config(&mock, "eos");
-    let input = input("eos");
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
+    let (_mock, c, expected) = loaded("eos").await;
 
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    wait_consumed(&svc, 32, "every message consumed").await;
-    let metrics = svc.metrics().clone();
-    support::wait_until(
-        Duration::from_secs(30),
-        "every record and dead letter sent",
-        || {
-            let m = metrics.clone();
-            let n = expected.len() as u64;
-            async move { m.produced.get() >= n && m.dead_letters_total() >= 2 }
-        },
-    )
+    let n = expected.len() as u64;
+    let svc = run_until_sent(&c, 32, "every record and dead letter sent", |m| {
+        m.produced.get() >= n && m.dead_letters_total() >= 2
+    })
     .await;
     svc.shutdown();
     let summary = svc.wait().await.unwrap();
@@ -103,13 +107,7 @@ async fn each_batch_is_one_transaction_with_its_offsets() {
     let counts = counts(&c);
     assert!(counts.values().all(|n| *n == 1), "no batch was sent twice");
     assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), expected);
-    let dead = topic::read_all(
-        &c.kafka,
-        &c.dead_letter.topic,
-        true,
-        Duration::from_secs(30),
-    )
-    .unwrap();
+    let dead = read_committed(&c, &c.dead_letter.topic);
     assert_eq!(dead.len(), 2);
     // Offsets went into the transactions only: the consumer itself committed nothing.
     assert_eq!(support::committed(&c, 2), vec![None, None]);
@@ -117,34 +115,17 @@ async fn each_batch_is_one_transaction_with_its_offsets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abortable_failure_aborts_and_retries_the_batch() {
-    support::init_logging();
-    let mock = MockCluster::new(1).expect("mock cluster");
-    let c = eos_config(&mock, "abort");
-    let input = input("abort");
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
+    let (mock, c, expected) = loaded("abort").await;
     // The first offset commit of a transaction is refused in a way that requires an abort.
     mock.request_errors(
         RDKafkaApiKey::TxnOffsetCommit,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED],
     );
 
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    wait_consumed(&svc, 32, "every message consumed").await;
-    let metrics = svc.metrics().clone();
-    support::wait_until(
-        Duration::from_secs(30),
-        "an abort, then every record sent",
-        || {
-            let m = metrics.clone();
-            let n = expected.len() as u64;
-            async move { m.retries.get() >= 1 && m.produced.get() >= n }
-        },
-    )
+    let n = expected.len() as u64;
+    let svc = run_until_sent(&c, 32, "an abort, then every record sent", |m| {
+        m.retries.get() >= 1 && m.produced.get() >= n
+    })
     .await;
     assert!(
         !svc.is_finished(),

@@ -5,29 +5,19 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use timeline::stream::Service;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_article_becomes_records_with_headers() {
-    let mut broker = support::broker().await;
-    let mut c = support::config(&broker.bootstrap_servers(), "happy");
+    let (mut broker, mut c, expected) = support::loaded("happy", 3, 30).await;
     c.http.enabled = true;
-    support::create_topics(&c, 3).await;
-    let input = support::articles("happy", 30);
-    let expected = support::expected_ids(&input);
     assert!(expected.len() > 30, "the samples give records");
-    support::produce(&c, &input).await;
 
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
-    support::wait_until(Duration::from_secs(60), "all 30 messages finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= 30 }
-    })
+    let svc = support::start_service(&c).await;
+    support::wait_finished(
+        &svc,
+        30,
+        Duration::from_secs(60),
+        "all 30 messages finished",
+    )
     .await;
 
     let out = support::read(&c, &c.stream.output_topic);
@@ -59,12 +49,8 @@ async fn every_article_becomes_records_with_headers() {
         expected.len()
     )));
     assert!(http_get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
-    let health = svc.health().clone();
-    support::wait_until(Duration::from_secs(10), "ready", || {
-        let h = health.clone();
-        async move { h.ready().is_ok() }
-    })
-    .await;
+    let health = svc.health();
+    support::wait_for(Duration::from_secs(10), "ready", || health.ready().is_ok()).await;
     assert!(http_get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
 
     svc.shutdown();
@@ -72,11 +58,7 @@ async fn every_article_becomes_records_with_headers() {
     assert!(summary.drained);
     assert_eq!(summary.consumed, 30);
     // Shutdown committed everything: a restart would read nothing again.
-    let committed: i64 = support::committed(&c, 3)
-        .into_iter()
-        .map(|o| o.unwrap_or(0))
-        .sum();
-    assert_eq!(committed, 30);
+    assert_eq!(support::committed_total(&c, 3), 30);
     broker.stop().await;
 }
 

@@ -6,9 +6,25 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use timeline::stream::Service;
+use timeline::config::Config;
+use timeline::stream::ServiceHandle;
 
-fn assert_complete(c: &timeline::config::Config, expected: &BTreeSet<String>) {
+/// A broker with `n` articles named after `name` in two partitions (see [`support::loaded`]),
+/// and a service running on them, with a small in-flight bound so that work is always in
+/// flight when a test interrupts it, that has finished at least `k` of them.
+async fn mid_stream(
+    name: &str,
+    n: usize,
+    k: u64,
+) -> (support::TestBroker, Config, BTreeSet<String>, ServiceHandle) {
+    let (broker, mut c, expected) = support::loaded(name, 2, n).await;
+    c.stream.max_in_flight_messages = 8;
+    let svc = support::start_service(&c).await;
+    support::wait_finished(&svc, k, Duration::from_secs(60), "some messages finished").await;
+    (broker, c, expected, svc)
+}
+
+fn assert_complete(c: &Config, expected: &BTreeSet<String>) {
     let out = support::read(c, &c.stream.output_topic);
     let mut seen: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for m in out {
@@ -25,59 +41,17 @@ fn assert_complete(c: &timeline::config::Config, expected: &BTreeSet<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_stream_and_restarted_loses_nothing() {
-    let mut broker = support::broker().await;
-    let mut c = support::config(&broker.bootstrap_servers(), "kill");
-    c.stream.max_in_flight_messages = 8;
-    support::create_topics(&c, 2).await;
-    let input = support::articles("kill", 120);
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
-
     // Run until part of the stream is done, then kill without any shutdown.
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
-    support::wait_until(Duration::from_secs(60), "some messages finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= 20 }
-    })
-    .await;
+    let (mut broker, c, expected, svc) = mid_stream("kill", 120, 20).await;
     svc.kill().await;
     let first_run = support::output_ids(&c).len();
     assert!(first_run > 0);
-    let committed: i64 = support::committed(&c, 2)
-        .into_iter()
-        .map(|o| o.unwrap_or(0))
-        .sum();
+    let committed = support::committed_total(&c, 2);
     assert!(committed < 120, "killed mid-stream, not after the end");
 
     // Restart: it resumes from the committed offsets and completes the stream.
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let cfg = c.clone();
-    support::wait_until(
-        Duration::from_secs(90),
-        "committed offsets reach the end",
-        || {
-            let cfg = cfg.clone();
-            async move {
-                let done: i64 = tokio::task::spawn_blocking(move || support::committed(&cfg, 2))
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .map(|o| o.unwrap_or(0))
-                    .sum();
-                done == 120
-            }
-        },
-    )
-    .await;
+    let svc = support::start_service(&c).await;
+    support::wait_all_committed(&c, 2, 120, Duration::from_secs(90)).await;
     svc.shutdown();
     svc.wait().await.unwrap();
     assert_complete(&c, &expected);
@@ -86,86 +60,36 @@ async fn killed_mid_stream_and_restarted_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_stopped_and_restarted_loses_nothing() {
-    let mut broker = support::broker().await;
-    let mut c = support::config(&broker.bootstrap_servers(), "outage");
-    c.stream.max_in_flight_messages = 8;
-    support::create_topics(&c, 2).await;
-    let input = support::articles("outage", 60);
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
-
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
-    support::wait_until(Duration::from_secs(60), "some messages finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= 10 }
-    })
-    .await;
+    let (mut broker, c, expected, svc) = mid_stream("outage", 60, 10).await;
 
     // The broker goes away mid-stream...
     broker.stop().await;
     let health = svc.health().clone();
-    support::wait_until(
+    support::wait_for(
         Duration::from_secs(30),
         "not ready while the broker is down",
-        || {
-            let h = health.clone();
-            async move { h.ready().is_err() }
-        },
+        || health.ready().is_err(),
     )
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // ...and comes back on the same port with the same data.
     broker.restart().await;
-    support::wait_until(Duration::from_secs(90), "every message finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= 60 }
-    })
-    .await;
-    support::wait_until(Duration::from_secs(30), "ready again", || {
-        let h = health.clone();
-        async move { h.ready().is_ok() }
+    support::wait_finished(&svc, 60, Duration::from_secs(90), "every message finished").await;
+    support::wait_for(Duration::from_secs(30), "ready again", || {
+        health.ready().is_ok()
     })
     .await;
     svc.shutdown();
     svc.wait().await.unwrap();
     assert_complete(&c, &expected);
-    assert_eq!(
-        support::committed(&c, 2)
-            .into_iter()
-            .map(|o| o.unwrap_or(0))
-            .sum::<i64>(),
-        60
-    );
+    assert_eq!(support::committed_total(&c, 2), 60);
     broker.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_mid_stream_commits_what_was_done() {
-    let mut broker = support::broker().await;
-    let mut c = support::config(&broker.bootstrap_servers(), "stop");
-    c.stream.max_in_flight_messages = 8;
-    support::create_topics(&c, 2).await;
-    let input = support::articles("stop", 100);
-    let expected = support::expected_ids(&input);
-    support::produce(&c, &input).await;
-
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
-    support::wait_until(Duration::from_secs(60), "some messages finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= 15 }
-    })
-    .await;
+    let (mut broker, c, expected, svc) = mid_stream("stop", 100, 15).await;
     svc.shutdown();
     let first = svc.wait().await.unwrap();
     assert!(
@@ -175,25 +99,13 @@ async fn graceful_shutdown_mid_stream_commits_what_was_done() {
     assert_eq!(first.finished, first.consumed);
     assert!(first.consumed < 100, "stopped mid-stream");
     // Everything it finished is committed, nothing more.
-    let committed: i64 = support::committed(&c, 2)
-        .into_iter()
-        .map(|o| o.unwrap_or(0))
-        .sum();
+    let committed = support::committed_total(&c, 2);
     assert_eq!(committed as u64, first.finished);
 
     // The next run starts exactly where the first stopped.
-    let svc = Service::with_extractor(c.clone(), support::extractor())
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let tracker = svc.tracker().clone();
+    let svc = support::start_service(&c).await;
     let rest = 100 - first.finished;
-    support::wait_until(Duration::from_secs(90), "the rest finished", || {
-        let t = tracker.clone();
-        async move { t.finished() >= rest }
-    })
-    .await;
+    support::wait_finished(&svc, rest, Duration::from_secs(90), "the rest finished").await;
     svc.shutdown();
     let second = svc.wait().await.unwrap();
     assert_eq!(second.consumed, rest, "no message processed twice");

@@ -12,6 +12,7 @@ mod extract;
 mod logging;
 mod replay;
 mod run;
+mod runtime;
 
 /// Extract dated events and their actors from news articles.
 #[derive(Debug, Parser)]

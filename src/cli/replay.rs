@@ -19,6 +19,8 @@ use timeline::replay::{
 };
 use tokio::sync::watch;
 
+use super::runtime::{self, signal};
+
 /// Replay a window of a topic (or a JSON-lines file) through the extractor.
 ///
 /// Partitions are assigned directly (the live consumer group is untouched) and read up to the
@@ -138,18 +140,11 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             config.replay.progress_log_interval_ms.max(100),
         ))
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("timeline-rt")
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime::build()?;
     let summary = runtime.block_on(async move {
-        let extract_config = config.extract.clone();
-        let extractor: Arc<Extractor> = Arc::new(
-            tokio::task::spawn_blocking(move || Extractor::new(&extract_config))
-                .await?
-                .context("could not build the extractor")?,
-        );
+        let extractor = runtime::extractor(&config)
+            .await
+            .context("could not build the extractor")?;
         match &args.input {
             Some(path) => replay_file(&args, path.clone(), &config, extractor, progress).await,
             None => replay_topic(&args, config, extractor, progress).await,
@@ -188,16 +183,11 @@ async fn replay_topic(
 
 /// Waits for the replay; on Ctrl-C or SIGTERM asks it to stop cleanly (checkpoint written).
 async fn handle_wait(handle: replay::ReplayHandle) -> Result<ReplaySummary, replay::ReplayError> {
-    tokio::select! {
-        () = signal() => {
-            eprintln!("timeline: stopping; finishing the messages in flight (the checkpoint resumes the rest)");
-            handle.stop();
-        }
-        () = async {
-            while !handle.is_finished() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        } => {}
+    if runtime::signal_or_finished(Duration::from_millis(100), || handle.is_finished()).await {
+        eprintln!(
+            "timeline: stopping; finishing the messages in flight (the checkpoint resumes the rest)"
+        );
+        handle.stop();
     }
     handle.wait().await
 }
@@ -231,20 +221,4 @@ async fn replay_file(
         }
     }
     Ok(run.await?)
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }

@@ -14,6 +14,8 @@ use timeline::stream::embedded::EmbeddedBroker;
 use timeline::stream::topic::{self, TopicReader};
 use timeline::stream::{Service, ServiceHandle, StreamError, kafka, samples};
 
+use super::runtime::{self, signal};
+
 /// Run the stream service: read articles from Kafka, publish timeline records.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -99,11 +101,7 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let mut config = config.clone();
     apply(&args, &mut config);
     config.validate_stream()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("timeline-rt")
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime::build()?;
     let result = runtime.block_on(async move {
         if args.embedded {
             embedded(&args, config).await
@@ -117,22 +115,6 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
-}
-
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let service = tokio::task::spawn_blocking(move || Service::new(config)).await??;
     let handle = service.start().await?;
@@ -141,13 +123,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 
 /// Waits for a signal (or the service ending on its own), then shuts down gracefully.
 async fn wait_and_stop(handle: ServiceHandle) -> anyhow::Result<ExitCode> {
-    tokio::select! {
-        () = signal() => tracing::info!("signal received"),
-        () = async {
-            while !handle.is_finished() {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        } => {}
+    if runtime::signal_or_finished(Duration::from_millis(200), || handle.is_finished()).await {
+        tracing::info!("signal received");
     }
     handle.shutdown();
     let summary = handle.wait().await?;
@@ -164,22 +141,11 @@ async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCode> {
     if let Some(port) = config.http.listen.rsplit(':').next() {
         config.http.listen = format!("127.0.0.1:{port}");
     }
-    let s = &config.stream;
-    let mut topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
-    topics.push(&s.output_topic);
-    topics.push(&config.dead_letter.topic);
-    kafka::ensure_topics(
-        &config.kafka,
-        &topics,
-        config.embedded.partitions,
-        Duration::from_secs(30),
-    )
-    .await
-    .context("cannot create the topics in the embedded broker")?;
+    kafka::ensure_service_topics(&config, config.embedded.partitions)
+        .await
+        .context("cannot create the topics in the embedded broker")?;
 
-    let extract_config = config.extract.clone();
-    let extractor: Arc<Extractor> =
-        Arc::new(tokio::task::spawn_blocking(move || Extractor::new(&extract_config)).await??);
+    let extractor = runtime::extractor(&config).await?;
 
     // Print the output topic as it fills, from a plain thread (librdkafka polling blocks).
     let printed = Arc::new(AtomicU64::new(0));
@@ -217,15 +183,10 @@ async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCode> {
     );
 
     let tracker = Arc::clone(handle.tracker());
-    let done = async {
-        while tracker.finished() < n as u64 && !handle.is_finished() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    let interrupted = tokio::select! {
-        () = done => false,
-        () = signal() => true,
-    };
+    let interrupted = runtime::signal_or_finished(Duration::from_millis(50), || {
+        tracker.finished() >= n as u64 || handle.is_finished()
+    })
+    .await;
     let interrupted = if args.keep_running && !interrupted {
         eprintln!(
             "timeline: samples done; still running. Produce articles to `{}` on {bootstrap}; Ctrl-C stops.",

@@ -10,7 +10,7 @@ use super::actors::gazetteer::Gazetteer;
 use super::actors::ner::NerTagger;
 use super::actors::resolve::{self, Resolved};
 use super::events::attribution::{Attributions, Cue, SpeakerSide};
-use super::events::lexicon::{TriggerLexicon, TriggerMatch, TriggerPos};
+use super::events::lexicon::{TriggerLexicon, TriggerMatch, TriggerPos, prepare};
 use super::events::{modality, roles};
 use super::text::markup;
 use super::text::offsets::CodePoints;
@@ -229,7 +229,9 @@ impl Pipeline {
             let cue = self.attributions.find(&words);
             let speaker = cue.and_then(|c| speaker_of(&words, base, &c, &mentions, &resolved));
             let mut coded: Vec<(TriggerMatch, roles::Roles)> = Vec::new();
-            for trigger in self.lexicon.find(&words) {
+            // Lower-cased forms and lemmas, once per sentence for triggers and modality cues.
+            let prepared = prepare(&words);
+            for trigger in self.lexicon.find_prepared(&prepared) {
                 if cue.is_some_and(|c| trigger.start < c.end && c.start < trigger.end) {
                     continue; // the statement itself is not an event
                 }
@@ -269,8 +271,13 @@ impl Pipeline {
                 }
                 coded.push((trigger, roles));
             }
+            let cues = if coded.is_empty() {
+                Vec::new()
+            } else {
+                modality::cue_matches(&prepared)
+            };
             for (trigger, roles) in &coded {
-                let modality = modality::modality(&words, trigger);
+                let modality = modality::modality_of_prepared(&prepared, &cues, trigger);
                 let trig_start = toks[trigger.start].start;
                 let trig_end = toks[trigger.end - 1].end;
                 let date = ctx.date_for(si, trig_start);

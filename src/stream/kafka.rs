@@ -13,7 +13,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
-use crate::config::{ConfigError, Guarantee, KafkaConfig};
+use crate::config::{Config, ConfigError, Guarantee, KafkaConfig};
 
 /// `bootstrap.servers` plus `kafka.common`.
 pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
@@ -129,6 +129,16 @@ pub async fn ensure_topics(
         }
     }
     Ok(())
+}
+
+/// Creates the service's topics that do not exist yet: every input topic, the output topic and
+/// the dead-letter topic, with `partitions` partitions each.
+pub async fn ensure_service_topics(config: &Config, partitions: i32) -> Result<(), KafkaError> {
+    let s = &config.stream;
+    let mut topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
+    topics.push(&s.output_topic);
+    topics.push(&config.dead_letter.topic);
+    ensure_topics(&config.kafka, &topics, partitions, Duration::from_secs(30)).await
 }
 
 #[cfg(test)]

@@ -219,17 +219,9 @@ impl Service {
         } = self;
         let s = &config.stream;
         if s.create_topics_partitions > 0 {
-            let mut topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
-            topics.push(&s.output_topic);
-            topics.push(&config.dead_letter.topic);
-            kafka::ensure_topics(
-                &config.kafka,
-                &topics,
-                s.create_topics_partitions,
-                Duration::from_secs(30),
-            )
-            .await
-            .map_err(StreamError::kafka("cannot create the topics"))?;
+            kafka::ensure_service_topics(&config, s.create_topics_partitions)
+                .await
+                .map_err(StreamError::kafka("cannot create the topics"))?;
         }
 
         let metrics = Arc::new(Metrics::new());

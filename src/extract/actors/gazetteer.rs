@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::extract::events::lexicon::FxBuild;
 use chrono::NaiveDate;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -148,8 +150,8 @@ pub struct Gazetteer {
     entries: Vec<Entry>,
     /// Candidates per automaton pattern, best first.
     patterns: Vec<Vec<Candidate>>,
-    /// Lower-cased folded form -> pattern index.
-    by_form: HashMap<String, usize>,
+    /// Lower-cased folded form -> pattern index (FxHash: looked up for every match in text).
+    by_form: HashMap<String, usize, FxBuild>,
     automaton: AhoCorasick,
 }
 
@@ -274,31 +276,63 @@ impl Gazetteer {
     /// Look up a name or alias exactly (e.g. "Qatar" inside a tagger's span), with the same
     /// case policy as [`find`](Self::find); surrounding spaces and a possessive `'s` are ignored.
     pub fn lookup(&self, name: &str) -> Option<GazMatchKind> {
-        self.lookup_all(name).into_iter().next()
+        self.with_candidates(name, |cands, folded| {
+            cands
+                .iter()
+                .find(|c| case_ok(c, folded))
+                .map(|c| (c.entry, c.how))
+        })
+        .flatten()
     }
 
     /// Every entry a name can stand for, best first (e.g. each office period of a person,
     /// or the country before the US state for "Georgia").
     pub fn lookup_all(&self, name: &str) -> Vec<GazMatchKind> {
+        self.with_candidates(name, |cands, folded| {
+            cands
+                .iter()
+                .filter(|c| case_ok(c, folded))
+                .map(|c| (c.entry, c.how))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Runs `f` on the candidates of a name (trimmed, a possessive `'s` dropped) and on its
+    /// folded form, the way [`lookup_all`](Self::lookup_all) reads them. Resolution looks up
+    /// every gazetteer match again; this spares the copies (the common ASCII name is neither
+    /// folded nor lower-cased into a new string, and no list is collected).
+    fn with_candidates<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&[Candidate], &[u8]) -> R,
+    ) -> Option<R> {
         let name = name.trim();
         let name = name
             .strip_suffix("'s")
             .or_else(|| name.strip_suffix("’s"))
             .unwrap_or(name);
-        let folded = fold_keep_case(name);
-        let Some(&p) = self.by_form.get(&folded.to_ascii_lowercase()) else {
-            return Vec::new();
+        // Folding an ASCII name without line breaks or double spaces changes nothing.
+        let folded: Cow<'_, str> = if name.is_ascii() && !needs_space_fold(name.as_bytes()) {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(fold_keep_case(name))
         };
-        self.patterns
-            .get(p)
-            .map(|cands| {
-                cands
-                    .iter()
-                    .filter(|c| case_ok(c, folded.as_bytes()))
-                    .map(|c| (c.entry, c.how))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut buf = [0u8; 64];
+        let key: Cow<'_, str> = match buf.get_mut(..folded.len()) {
+            Some(b) if folded.is_ascii() => {
+                b.copy_from_slice(folded.as_bytes());
+                b.make_ascii_lowercase();
+                match std::str::from_utf8(b) {
+                    Ok(k) => Cow::Borrowed(k),
+                    Err(_) => Cow::Owned(folded.to_ascii_lowercase()),
+                }
+            }
+            _ => Cow::Owned(folded.to_ascii_lowercase()),
+        };
+        let &p = self.by_form.get(key.as_ref())?;
+        let cands = self.patterns.get(p)?;
+        Some(f(cands, folded.as_bytes()))
     }
 
     /// The entry a matched name stands for on `date`: the best candidate valid then, else the
@@ -306,12 +340,17 @@ impl Gazetteer {
     /// "Netanyahu" gets his first term as Prime Minister).
     pub fn resolve_at(&self, text: &str, m: &GazMatch, date: NaiveDate) -> EntryId {
         let span = text.get(m.start..m.end).unwrap_or("");
-        let all = self.lookup_all(span);
-        all.iter()
-            .filter(|(id, _)| self.entry(*id).kind == self.entry(m.entry).kind)
-            .find(|(id, _)| self.entry(*id).valid_at(date))
-            .map(|(id, _)| *id)
-            .unwrap_or(m.entry)
+        let kind = self.entry(m.entry).kind;
+        self.with_candidates(span, |cands, folded| {
+            cands
+                .iter()
+                .filter(|c| case_ok(c, folded))
+                .map(|c| c.entry)
+                .filter(|&id| self.entry(id).kind == kind)
+                .find(|&id| self.entry(id).valid_at(date))
+        })
+        .flatten()
+        .unwrap_or(m.entry)
     }
 }
 
@@ -440,9 +479,12 @@ fn needs_space_fold(b: &[u8]) -> bool {
 /// The text the automaton runs on, with a map back to the original byte offsets.
 struct Folded<'a> {
     text: Cow<'a, str>,
-    /// For each folded byte offset (and the end), the original byte offset; `None` when the
-    /// text was ASCII and folding changed nothing.
-    map: Option<Vec<usize>>,
+    /// Pieces of the folded text in order: `(folded start, original start, verbatim)`. A
+    /// verbatim piece was copied unchanged (offsets move in step); any other piece is one
+    /// folded character, all of whose bytes map to that character's start. Sparse because the
+    /// map is read only at match ends, a few per sentence, while a dense map cost a write per
+    /// byte of text. `None` when the text was ASCII and folding changed nothing.
+    map: Option<Vec<(usize, usize, bool)>>,
     len: usize,
 }
 
@@ -456,13 +498,38 @@ impl<'a> Folded<'a> {
             };
         }
         let mut out = String::with_capacity(text.len());
-        let mut map = Vec::with_capacity(text.len() + 1);
-        for (i, c) in text.char_indices() {
+        let mut map = Vec::new();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // Runs of ASCII that folding keeps as they are are copied whole: the same result
+            // as folding them char by char, at a fraction of the cost. A single space is kept
+            // as it is too (only a space after a space, or other white space, changes).
+            let mut prev_space = out.ends_with(' ');
+            let mut run = i;
+            while let Some(&b) = bytes.get(run) {
+                if !b.is_ascii() || matches!(b, 9..=13) || (b == b' ' && prev_space) {
+                    break;
+                }
+                prev_space = b == b' ';
+                run += 1;
+            }
+            if run > i {
+                map.push((out.len(), i, true));
+                out.push_str(&text[i..run]);
+                i = run;
+                continue;
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
             let before = out.len();
             push_folded(c, &mut out);
-            map.resize(map.len() + (out.len() - before), i);
+            if out.len() > before {
+                map.push((before, i, false));
+            }
+            i += c.len_utf8();
         }
-        map.push(text.len());
         Folded {
             text: Cow::Owned(out),
             map: Some(map),
@@ -471,9 +538,17 @@ impl<'a> Folded<'a> {
     }
 
     fn original(&self, folded: usize) -> usize {
-        match &self.map {
-            None => folded,
-            Some(m) => m.get(folded).copied().unwrap_or(self.len),
+        let Some(map) = &self.map else {
+            return folded;
+        };
+        if folded >= self.text.len() {
+            return self.len;
+        }
+        let k = map.partition_point(|&(f, _, _)| f <= folded);
+        match k.checked_sub(1).and_then(|k| map.get(k)) {
+            Some(&(f, o, true)) => o + (folded - f),
+            Some(&(_, o, false)) => o,
+            None => self.len,
         }
     }
 }
@@ -878,7 +953,7 @@ impl Builder {
         // Deterministic pattern order, whatever the hash map did.
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let mut patterns = Vec::with_capacity(keys.len());
-        let mut by_form = HashMap::with_capacity(keys.len());
+        let mut by_form = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
         let mut strings = Vec::with_capacity(keys.len());
         for (key, mut cands) in keys {
             cands.sort_by_key(|a| a.0);

@@ -9,6 +9,12 @@
 
 use std::collections::HashMap;
 
+use crate::extract::events::lexicon::FxBuild;
+
+/// Maps keyed by short names, probed for every mention: FxHash rather than SipHash (the keys
+/// come from our own matching; only lookups are made, never iteration, so order is moot).
+type NameMap<V> = HashMap<String, V, FxBuild>;
+
 use super::gazetteer::{EntryKind, Gazetteer, MatchForm};
 use super::ner::{NerLabel, NerTagger};
 use crate::extract::text::segment::Segmented;
@@ -125,20 +131,28 @@ fn is_connector(w: &str) -> bool {
 
 /// Words after which a place names where something happened.
 fn is_locative(w: &str) -> bool {
+    // Every locative word is short: longer words need no lower-cased copy to be told apart.
+    let mut buf = [0u8; 10];
+    let Some(lower) = buf.get_mut(..w.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(w.as_bytes());
+    lower.make_ascii_lowercase();
     matches!(
-        w.to_ascii_lowercase().as_str(),
-        "in" | "at"
-            | "near"
-            | "from"
-            | "into"
-            | "inside"
-            | "outside"
-            | "across"
-            | "to"
-            | "toward"
-            | "towards"
-            | "around"
-            | "throughout"
+        &*lower,
+        b"in"
+            | b"at"
+            | b"near"
+            | b"from"
+            | b"into"
+            | b"inside"
+            | b"outside"
+            | b"across"
+            | b"to"
+            | b"toward"
+            | b"towards"
+            | b"around"
+            | b"throughout"
     )
 }
 
@@ -151,9 +165,9 @@ pub fn resolve(
     day: Option<chrono::NaiveDate>,
 ) -> Resolved {
     let mut out = Resolved::default();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: NameMap<usize> = NameMap::default();
     // Folded surname -> key of the person it last completed, for "Kalın" after "İbrahim Kalın".
-    let mut surnames: HashMap<String, String> = HashMap::new();
+    let mut surnames: NameMap<String> = NameMap::default();
     let gaz_matches = gaz.find(text);
     let mut g = 0usize;
     let mut words: Vec<&str> = Vec::with_capacity(64);
@@ -677,6 +691,10 @@ fn phrase_actor(
 /// Lower-cased, without diacritics, for comparing spellings of one name.
 fn fold(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    if s.is_ascii() {
+        // NFD leaves ASCII alone and it has no combining marks: the same result, no tables.
+        return s.to_ascii_lowercase();
+    }
     s.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(|c| match c {
@@ -689,11 +707,7 @@ fn fold(s: &str) -> String {
 }
 
 /// The key of a person: a later "Kalın" joins an earlier "İbrahim Kalın".
-fn person_key(
-    name: &str,
-    index: &HashMap<String, usize>,
-    surnames: &HashMap<String, String>,
-) -> String {
+fn person_key(name: &str, index: &NameMap<usize>, surnames: &NameMap<String>) -> String {
     let exact = format!("person|{}", fold(name));
     if index.contains_key(&exact) {
         return exact;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::lexicon::{LexiconError, lemma};
+use super::lexicon::{FxBuild, LexiconError, lemma};
 
 const ATTRIBUTION_TSV: &str = include_str!("../../../data/events/attribution.tsv");
 
@@ -30,14 +30,16 @@ pub struct Cue {
 #[derive(Debug)]
 pub struct Attributions {
     /// First lemma -> (rest of the cue's lemmas, side).
-    cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>>,
+    /// (FxHash: probed for many words of every sentence.)
+    cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>, FxBuild>,
     /// First three letters of every cue form: a cheap filter before lemmatizing a word.
-    prefixes: std::collections::HashSet<[u8; 3]>,
+    prefixes: std::collections::HashSet<[u8; 3], FxBuild>,
 }
 
 impl Attributions {
     pub fn builtin() -> Result<Attributions, LexiconError> {
-        let mut cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>> = HashMap::new();
+        let mut cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>, FxBuild> =
+            HashMap::default();
         for (n, line) in ATTRIBUTION_TSV.lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() || line.starts_with("lemma\t") {
                 continue;

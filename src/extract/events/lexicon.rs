@@ -12,7 +12,9 @@
 //! (`modality.rs`).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use once_cell::sync::Lazy;
 
@@ -23,8 +25,10 @@ const IRREGULAR_TSV: &str = include_str!("../../../data/events/irregular_verbs.t
 /// The embedded modality cues; their words are lemmas the lemmatizer must know too.
 pub(crate) const MODALITY_TSV: &str = include_str!("../../../data/events/modality.tsv");
 
-/// FxHash (the rustc hasher): every token costs several lookups of short strings here, and
-/// SipHash's flood resistance buys nothing for tables built from our own data.
+/// FxHash (the rustc hasher's mixing step; short tails are read in one step): every token costs
+/// several lookups of short strings here, and SipHash's flood resistance buys nothing for
+/// tables built from our own data. No map hashed with it is iterated where order could show in
+/// the output, so the hash values themselves are free to change.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 
@@ -38,9 +42,26 @@ impl std::hash::Hasher for FxHasher {
             w.copy_from_slice(c);
             self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
+        // The tail (most words are all tail) in one step rather than a step per byte: two
+        // overlapping loads for 4 to 7 bytes, three single bytes below that. Equal lengths
+        // read the same positions, so distinct tails of one length give distinct words.
+        let rest = chunks.remainder();
+        let n = rest.len();
+        let w = match rest {
+            [] => return,
+            [a, b, c, d, ..] => {
+                let lo = u32::from_le_bytes([*a, *b, *c, *d]);
+                let hi = match rest.get(n - 4..) {
+                    Some(&[e, f, g, h]) => u32::from_le_bytes([e, f, g, h]),
+                    _ => 0,
+                };
+                u64::from(lo) | (u64::from(hi) << 32)
+            }
+            [a, ..] => {
+                u64::from(*a) | (u64::from(rest[n / 2]) << 8) | (u64::from(rest[n - 1]) << 16)
+            }
+        };
+        self.0 = (self.0.rotate_left(5) ^ w ^ ((n as u64) << 56)).wrapping_mul(K);
     }
 
     #[inline]
@@ -467,13 +488,47 @@ enum LemmaRef {
     Prefix(usize),
     /// From the irregular table ("met" -> "meet").
     Static(&'static str),
-    Owned(Box<str>),
+    /// Built by the rules ("voting" -> "vote"); shared with the per-thread word cache.
+    Owned(Rc<str>),
+}
+
+/// A token's lower-cased form: the word itself when it has no capitals, else a string shared
+/// with the per-thread word cache (so a repeated "Israel" is lower-cased once).
+#[derive(Debug, Clone)]
+pub(crate) enum Lower<'a> {
+    Borrowed(&'a str),
+    Shared(Rc<str>),
+}
+
+impl std::ops::Deref for Lower<'_> {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        match self {
+            Lower::Borrowed(s) => s,
+            Lower::Shared(s) => s,
+        }
+    }
+}
+
+impl AsRef<str> for Lower<'_> {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl PartialEq<&str> for Lower<'_> {
+    #[inline]
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
 }
 
 /// A token prepared for matching: lower-cased form, lemma and shape.
 #[derive(Debug, Clone)]
 pub(crate) struct Tok<'a> {
-    pub lower: Cow<'a, str>,
+    pub lower: Lower<'a>,
     lemma: LemmaRef,
     pub form: Form,
     /// Punctuation that a gap may not cross.
@@ -494,39 +549,89 @@ impl Tok<'_> {
     }
 }
 
+/// What [`prepare`] learns about one word form, independent of where the word stands.
+#[derive(Debug, Clone)]
+struct WordInfo {
+    /// `None` when the word is its own lower-cased form.
+    lower: Option<Rc<str>>,
+    lemma: LemmaRef,
+    form: Form,
+    boundary: bool,
+    capital: bool,
+}
+
+impl WordInfo {
+    fn of(w: &str) -> WordInfo {
+        let capital = w.chars().next().is_some_and(|c| c.is_uppercase());
+        let lowered = (w.bytes().any(|b| b.is_ascii_uppercase()) || !w.is_ascii())
+            .then(|| Rc::<str>::from(w.to_lowercase()));
+        let lower: &str = lowered.as_deref().unwrap_or(w);
+        let (l, form) = analyze(lower);
+        let lemma = match l {
+            Cow::Borrowed(b) if b.as_ptr() == lower.as_ptr() => LemmaRef::Prefix(b.len()),
+            Cow::Borrowed(b) => match IRREGULAR.get(lower) {
+                Some(&(stat, _)) if stat == b => LemmaRef::Static(stat),
+                _ => LemmaRef::Owned(b.into()),
+            },
+            Cow::Owned(o) => LemmaRef::Owned(o.into()),
+        };
+        let boundary = is_boundary(lower);
+        WordInfo {
+            lower: lowered,
+            lemma,
+            form,
+            boundary,
+            capital,
+        }
+    }
+
+    /// The token of word `w` (the word this information was made from).
+    #[inline]
+    fn tok<'a>(&self, w: &'a str) -> Tok<'a> {
+        Tok {
+            lower: match &self.lower {
+                Some(l) => Lower::Shared(Rc::clone(l)),
+                None => Lower::Borrowed(w),
+            },
+            lemma: self.lemma.clone(),
+            form: self.form,
+            boundary: self.boundary,
+            capital: self.capital,
+        }
+    }
+}
+
+/// Word forms the per-thread cache holds before it starts over: a news corpus has some tens of
+/// thousands of forms; the bound only keeps odd input (random strings) from growing it forever.
+const WORD_CACHE_MAX: usize = 100_000;
+
+thread_local! {
+    /// Lower-cased form, lemma and shape per word form. Every sentence is prepared once, and
+    /// most of its words ("the", "said", "Israel") were seen in earlier sentences; a lookup
+    /// costs a fraction of lower-casing and lemmatizing again. The answer depends on the word
+    /// alone, so the cache cannot change results. Per thread: no locks on the hot path.
+    static WORD_CACHE: RefCell<FxMap<Box<str>, WordInfo>> = RefCell::new(FxMap::default());
+}
+
+/// Tokens prepared for matching (see [`Tok`]), through the per-thread word cache.
 pub(crate) fn prepare<'a>(words: &[&'a str]) -> Vec<Tok<'a>> {
-    words
-        .iter()
-        .map(|&w| {
-            let capital = w.chars().next().is_some_and(|c| c.is_uppercase());
-            let lower: Cow<'a, str> = if w.bytes().any(|b| b.is_ascii_uppercase()) || !w.is_ascii()
-            {
-                Cow::Owned(w.to_lowercase())
-            } else {
-                Cow::Borrowed(w)
-            };
-            let (lemma, form) = {
-                let (l, form) = analyze(&lower);
-                let lemma = match l {
-                    Cow::Borrowed(b) if b.as_ptr() == lower.as_ptr() => LemmaRef::Prefix(b.len()),
-                    Cow::Borrowed(b) => match IRREGULAR.get(lower.as_ref()) {
-                        Some(&(stat, _)) if stat == b => LemmaRef::Static(stat),
-                        _ => LemmaRef::Owned(b.into()),
-                    },
-                    Cow::Owned(o) => LemmaRef::Owned(o.into_boxed_str()),
-                };
-                (lemma, form)
-            };
-            let boundary = is_boundary(&lower);
-            Tok {
-                lower,
-                lemma,
-                form,
-                boundary,
-                capital,
-            }
-        })
-        .collect()
+    WORD_CACHE.with_borrow_mut(|cache| {
+        if cache.len() > WORD_CACHE_MAX {
+            cache.clear();
+        }
+        words
+            .iter()
+            .map(|&w| {
+                if let Some(info) = cache.get(w) {
+                    return info.tok(w);
+                }
+                let info = WordInfo::of(w);
+                let tok = info.tok(w);
+                cache.insert(w.into(), info);
+                tok
+            })
+            .collect()
+    })
 }
 
 fn is_boundary(w: &str) -> bool {
@@ -1331,6 +1436,44 @@ mod tests {
         assert!(lex().find(&w).iter().all(|m| !m.passive));
         let w = words("The convoy came under fire near the border.");
         assert!(lex().find(&w).iter().any(|m| m.passive));
+    }
+
+    #[test]
+    fn cached_preparation_matches_fresh() {
+        let words = [
+            "Israel",
+            "attacked",
+            "Gaza",
+            ",",
+            "attacked",
+            "ISRAEL",
+            "voting",
+            "met",
+            "İstanbul",
+            "talks",
+            "agreed",
+        ];
+        // Twice: the second pass reads every word from the per-thread cache.
+        for toks in [prepare(&words), prepare(&words)] {
+            for (t, w) in toks.iter().zip(words) {
+                let fresh = WordInfo::of(w).tok(w);
+                assert_eq!(
+                    (&*t.lower, t.lemma(), t.form, t.boundary, t.capital),
+                    (
+                        &*fresh.lower,
+                        fresh.lemma(),
+                        fresh.form,
+                        fresh.boundary,
+                        fresh.capital
+                    ),
+                    "{w}"
+                );
+            }
+        }
+        let toks = prepare(&["ISRAEL", "met", "voting"]);
+        assert_eq!(&*toks[0].lower, "israel");
+        assert_eq!(toks[1].lemma(), "meet");
+        assert_eq!(toks[2].lemma(), "vote");
     }
 
     #[test]

@@ -392,6 +392,28 @@ pub fn modality(words: &[&str], trigger: &TriggerMatch) -> Modality {
     modality_with(table, &toks, &cues, trigger)
 }
 
+/// The cue matches of a sentence already prepared for matching, to read once and share
+/// between the sentence's triggers (see [`modality_of_prepared`]).
+pub(crate) fn cue_matches(toks: &[Tok]) -> Vec<(u32, usize, usize)> {
+    match &*BUILTIN {
+        Ok(table) => table.matches(toks),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`modality`] over tokens prepared once per sentence and their [`cue_matches`]: the same
+/// answer without preparing the sentence again for every trigger.
+pub(crate) fn modality_of_prepared(
+    toks: &[Tok],
+    cues: &[(u32, usize, usize)],
+    trigger: &TriggerMatch,
+) -> Modality {
+    let Ok(table) = &*BUILTIN else {
+        return Modality::Asserted;
+    };
+    modality_with(table, toks, cues, trigger)
+}
+
 /// The modalities of several triggers of one sentence, reading the cues once.
 pub fn modalities(words: &[&str], triggers: &[TriggerMatch]) -> Vec<Modality> {
     let Ok(table) = &*BUILTIN else {

@@ -33,10 +33,10 @@ struct Rule {
 #[derive(Debug)]
 pub struct Segmenter {
     rules: Vec<Rule>,
-    /// All paragraph rules in one set, tested in a single pass per paragraph.
-    paragraph_set: regex::RegexSet,
-    /// The action of each rule in `paragraph_set`, by index.
-    paragraph_actions: Vec<Action>,
+    /// The paragraph rules, in table order; the first that matches decides. Tried one by one:
+    /// all but one are anchored at the paragraph start and fail within a few bytes, which is
+    /// far cheaper than running them as one overlapping `RegexSet` over the whole paragraph.
+    paragraph_rules: Vec<Rule>,
 }
 
 /// Why the built-in segmentation rules could not be compiled.
@@ -91,7 +91,7 @@ impl Segmented {
 impl Segmenter {
     /// Compiles the built-in rules.
     pub fn builtin() -> Result<Segmenter, SegmentRulesError> {
-        let mut rules = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
         for (n, line) in BOILERPLATE_TSV.lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() || line.starts_with("scope\t") {
                 continue;
@@ -123,18 +123,10 @@ impl Segmenter {
                 regex,
             });
         }
-        let paragraph: Vec<&Rule> = rules.iter().filter(|r| r.paragraph).collect();
-        let paragraph_set = regex::RegexSet::new(paragraph.iter().map(|r| r.regex.as_str()))
-            .map_err(|e| SegmentRulesError {
-                line: 0,
-                message: e.to_string(),
-            })?;
-        let paragraph_actions = paragraph.iter().map(|r| r.action).collect();
-        rules.retain(|r| !r.paragraph);
+        let (paragraph_rules, rules) = rules.into_iter().partition(|r| r.paragraph);
         Ok(Segmenter {
             rules,
-            paragraph_set,
-            paragraph_actions,
+            paragraph_rules,
         })
     }
 
@@ -154,13 +146,12 @@ impl Segmenter {
 
         for para in paragraphs(text) {
             let ptext = &text[para.clone()];
-            // Paragraph-level rules: one pass of a RegexSet, then the first rule that matched.
+            // Paragraph-level rules: the first rule that matches.
             let action = self
-                .paragraph_set
-                .matches(ptext)
+                .paragraph_rules
                 .iter()
-                .next()
-                .map(|i| self.paragraph_actions[i]);
+                .find(|r| r.regex.is_match(ptext))
+                .map(|r| r.action);
             match action {
                 Some(Action::Drop) => {
                     seg.excluded.push(para.clone());

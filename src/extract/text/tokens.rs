@@ -53,6 +53,10 @@ pub fn is_abbreviation(word: &str) -> bool {
     {
         return true; // "U.S", "a.m", "U.N"
     }
+    if word.is_ascii() {
+        // The list is ASCII: no allocation for the common case.
+        return ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word));
+    }
     let lower = word.to_lowercase();
     ABBREVIATIONS.contains(&lower.as_str())
 }
@@ -214,8 +218,11 @@ fn has_inner_close(word: &str) -> bool {
 fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
     let word = &text[start..end];
     // Dashes glued between words ("coordination—particularly"), and slashes between words are
-    // kept; only long dashes split.
-    if let Some((pos, c)) = word.char_indices().find(|&(p, c)| p > 0 && is_dash(c)) {
+    // kept; only long dashes split. (They are not ASCII: plain ASCII words skip the search.)
+    if let Some((pos, c)) = (!word.is_ascii())
+        .then(|| word.char_indices().find(|&(p, c)| p > 0 && is_dash(c)))
+        .flatten()
+    {
         split_inner(text, start, start + pos, out);
         out.push(Token {
             start: start + pos,
@@ -224,6 +231,12 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         if start + pos + c.len_utf8() < end {
             split_chunk(text, start + pos + c.len_utf8(), end, out);
         }
+        return;
+    }
+    // Every suffix split below has an apostrophe (' or ’, whose last UTF-8 byte is 0x99): a
+    // word with neither byte is one token, without trying each suffix.
+    if !word.bytes().any(|b| b == b'\'' || b == 0x99) {
+        out.push(Token { start, end });
         return;
     }
     // Possessive 's / ’s.
@@ -235,10 +248,12 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
             return;
         }
     }
-    // Contractions: n't, 're, 've, 'll, 'd, 'm.
-    let lower = word.to_ascii_lowercase();
-    if lower.len() > 3 && (lower.ends_with("n't") || lower.ends_with("n’t")) {
-        let suffix_len = if lower.ends_with("n't") { 3 } else { 5 };
+    // Contractions: n't, 're, 've, 'll, 'd, 'm. Compared ASCII-case-insensitively in place:
+    // this runs for every word, and lower-casing a copy cost an allocation each time.
+    let lower = word.as_bytes();
+    let ends = |suffix: &str| ends_with_ignore_ascii_case(lower, suffix.as_bytes());
+    if lower.len() > 3 && (ends("n't") || ends("n’t")) {
+        let suffix_len = if ends("n't") { 3 } else { 5 };
         let cut = end - suffix_len;
         out.push(Token { start, end: cut });
         out.push(Token { start: cut, end });
@@ -247,7 +262,7 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
     for suffix in [
         "'re", "'ve", "'ll", "'d", "'m", "’re", "’ve", "’ll", "’d", "’m",
     ] {
-        if lower.len() > suffix.len() && lower.ends_with(suffix) {
+        if lower.len() > suffix.len() && ends(suffix) {
             let cut = end - suffix.len();
             out.push(Token { start, end: cut });
             out.push(Token { start: cut, end });
@@ -255,6 +270,12 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         }
     }
     out.push(Token { start, end });
+}
+
+/// `word.to_ascii_lowercase().ends_with(suffix)` for a lower-case `suffix`, without the copy.
+#[inline]
+fn ends_with_ignore_ascii_case(word: &[u8], suffix: &[u8]) -> bool {
+    word.len() >= suffix.len() && word[word.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 #[cfg(test)]

@@ -231,6 +231,11 @@ pub fn analyse_sentence(
     infos.clear();
     infos.extend(words.iter().map(|w| token_info(w, lex)));
     gaz.mark(infos);
+    sentence_info(infos)
+}
+
+/// The sentence context of tokens already analysed: all-caps or title-case headline, or text.
+pub fn sentence_info(infos: &[TokenInfo]) -> SentenceInfo {
     let (mut alpha, mut caps, mut title) = (0usize, 0usize, 0usize);
     for t in infos.iter() {
         match t.short_shape {
@@ -388,6 +393,118 @@ pub fn context_features(
     }
     n - start
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same context features, split by what each one depends on. The tagger pre-sums the weights
+// of every part that depends on one word type (or on a handful of small codes) at load time, so
+// a token costs a few table reads instead of ~20 hash probes. Their union is exactly
+// [`context_features`] (checked by the tagger's tests), so training and inference still agree.
+
+/// A neighbour's position relative to the scored token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Neighbour {
+    Prev,
+    Next,
+    Prev2,
+    Next2,
+}
+
+/// The features of the scored token that look at one neighbour only (`None` = outside the
+/// sentence): its lower-cased form, and for the adjacent ones its shape.
+pub fn neighbour_features(x: Option<&TokenInfo>, rel: Neighbour, out: &mut [u32; 2]) -> usize {
+    let lower_of = |end: u64| x.map_or(end, |x| x.lower);
+    let shape_of = |end: u64| x.map_or(end, |x| x.shape);
+    match rel {
+        Neighbour::Prev => {
+            out[0] = key(12, lower_of(BOS));
+            out[1] = key(16, shape_of(BOS));
+            2
+        }
+        Neighbour::Next => {
+            out[0] = key(13, lower_of(EOS));
+            out[1] = key(17, shape_of(EOS));
+            2
+        }
+        Neighbour::Prev2 => {
+            out[0] = key(14, lower_of(BOS));
+            1
+        }
+        Neighbour::Next2 => {
+            out[0] = key(15, lower_of(EOS));
+            1
+        }
+    }
+}
+
+/// The bigram features of token `i` (shape and lower-case pairs with each neighbour).
+#[inline]
+pub fn pair_features(infos: &[TokenInfo], i: usize, out: &mut [u32; 4]) {
+    let Some(t) = infos.get(i) else {
+        return;
+    };
+    let prev = if i > 0 { infos.get(i - 1) } else { None };
+    let next = infos.get(i + 1);
+    let (pl, ps) = prev.map_or((BOS, BOS), |p| (p.lower, p.shape));
+    let (nl, ns) = next.map_or((EOS, EOS), |n| (n.lower, n.shape));
+    out[0] = key(18, pair(ps, t.shape));
+    out[1] = key(19, pair(t.shape, ns));
+    out[2] = key(20, pair(pl, t.lower));
+    out[3] = key(21, pair(t.lower, nl));
+}
+
+/// The short-shape window feature; arguments are short shapes, 0 outside the sentence.
+pub fn shape_window_feature(prev2: u8, prev: u8, cur: u8, next: u8, next2: u8) -> u32 {
+    key(
+        22,
+        u64::from(prev2)
+            | u64::from(prev) << 4
+            | u64::from(cur) << 8
+            | u64::from(next) << 12
+            | u64::from(next2) << 16,
+    )
+}
+
+/// The features of a token's short shape and case bucket in the sentence mode, at a sentence
+/// start (`initial`) or not.
+pub fn profile_features(case: u8, short_shape: u8, mode: u8, initial: bool) -> [u32; 2] {
+    let initial = u64::from(initial);
+    let mode = u64::from(mode);
+    [
+        key(23, pair(initial, u64::from(short_shape) | mode << 8)),
+        key(
+            24,
+            u64::from(case) | u64::from(short_shape) << 8 | mode << 16 | initial << 24,
+        ),
+    ]
+}
+
+/// The lower-cased word in the sentence mode.
+pub fn mode_feature(lower: u64, mode: u8) -> u32 {
+    key(25, pair(lower, u64::from(mode)))
+}
+
+/// The case buckets of the token and its neighbours (9 outside the sentence).
+pub fn case_window_feature(prev: u8, cur: u8, next: u8) -> u32 {
+    key(
+        26,
+        u64::from(prev) | u64::from(cur) << 8 | u64::from(next) << 16,
+    )
+}
+
+/// One gazetteer bit `bit` of the token (`which` 0), the previous (1) or the next token (2),
+/// with the scored token's short shape.
+pub fn gaz_feature(which: u32, bit: u32, short_shape: u8) -> u32 {
+    key(28 + which, u64::from(bit) | u64::from(short_shape) << 8)
+}
+
+/// True when token `i` starts the sentence (or follows only an opening punctuation mark).
+#[inline]
+pub fn is_initial(infos: &[TokenInfo], i: usize) -> bool {
+    i == 0 || (i == 1 && infos.first().is_some_and(|p| p.short_shape == SS_PUNCT))
+}
+
+/// Largest short-shape code (codes are `0..=MAX_SHORT_SHAPE`, 0 = outside the sentence).
+pub const MAX_SHORT_SHAPE: u8 = SS_OTHER;
 
 #[cfg(test)]
 mod tests {

@@ -16,11 +16,14 @@ pub mod lexicon;
 pub mod model;
 pub mod train;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::{Add, Sub};
 
 use thiserror::Error;
 
-use features::{MAX_FEATURES, SentenceInfo, TokenInfo, analyse_sentence, token_features};
+use crate::extract::events::lexicon::FxBuild;
+use features::{MAX_FEATURES, Neighbour, TokenInfo};
 use gazetteer::Gazetteer;
 use model::{Model, NUM_TAGS};
 
@@ -127,6 +130,10 @@ pub struct NerTagger {
     model: Model,
     gazetteer: Gazetteer,
     cache: WordCache,
+    /// Exact word form -> index into `rows`, for the model's frequent words.
+    vocab: HashMap<Box<str>, u32, FxBuild>,
+    rows: Vec<WordRows>,
+    small: SmallTables,
 }
 
 /// Pre-summed weights of the word-only features ([`features::unigram_features`]) of the
@@ -178,6 +185,183 @@ impl WordCache {
     }
 }
 
+/// One row of per-tag scores.
+type Row = [i32; NUM_TAGS];
+
+#[inline]
+fn add_row(acc: &mut Row, r: &Row) {
+    for (a, b) in acc.iter_mut().zip(r.iter()) {
+        *a += *b;
+    }
+}
+
+/// Sums the weight rows of `keys`.
+fn sum_keys(model: &Model, keys: &[u32]) -> Row {
+    let mut s = [0i32; NUM_TAGS];
+    for &k in keys {
+        model.add_feature(k, &mut s);
+    }
+    s
+}
+
+/// Everything the tagger needs about one word type, with its feature weights pre-summed:
+/// the weights of its own features, and of the features it lends the tokens around it. Scores
+/// are integer sums, so summing in another order gives exactly the same emissions.
+#[derive(Clone, Copy)]
+struct WordRows {
+    /// The token facts (`gaz` left 0: it depends on the sentence).
+    info: TokenInfo,
+    /// Unigram and mode features of the token itself, by sentence mode (0, 1, 2).
+    own: [Row; 3],
+    /// Added to the token after it, the one before it, two after, two before.
+    as_prev: Row,
+    as_next: Row,
+    as_prev2: Row,
+    as_next2: Row,
+}
+
+impl WordRows {
+    fn new(model: &Model, cache: &WordCache, info: TokenInfo) -> WordRows {
+        let mut keys = [0u32; MAX_FEATURES];
+        let mut own = [[0i32; NUM_TAGS]; 3];
+        for (mode, row) in own.iter_mut().enumerate() {
+            let mode = mode as u8;
+            // Exactly what the plain scorer does: the word cache (keyed by the low 32 bits of
+            // the word hash) when it answers, else the features; no exact word in all caps.
+            let cached = if mode != 1 {
+                cache.get(info.word)
+            } else {
+                None
+            };
+            *row = match cached {
+                Some(s) => *s,
+                None => {
+                    let n = features::unigram_features(&info, mode != 1, &mut keys);
+                    sum_keys(model, &keys[..n])
+                }
+            };
+            model.add_feature(features::mode_feature(info.lower, mode), row);
+        }
+        let mut nb = [0u32; 2];
+        let mut rel = |r: Neighbour| {
+            let n = features::neighbour_features(Some(&info), r, &mut nb);
+            sum_keys(model, &nb[..n])
+        };
+        WordRows {
+            info,
+            own,
+            as_prev: rel(Neighbour::Prev),
+            as_next: rel(Neighbour::Next),
+            as_prev2: rel(Neighbour::Prev2),
+            as_next2: rel(Neighbour::Next2),
+        }
+    }
+}
+
+/// Number of case buckets the tables cover (the lexicon only holds `0..BUCKETS`).
+const CASES: usize = lexicon::BUCKETS as usize;
+/// Short shapes are `0..SHAPES` (0 = outside the sentence).
+const SHAPES: usize = features::MAX_SHORT_SHAPE as usize + 1;
+/// Index of "outside the sentence" in the case-window table (the feature writes 9).
+const CASE_OUT: usize = CASES;
+
+/// Pre-summed weights of the features that depend only on a few small codes (short shapes,
+/// case buckets, sentence mode, gazetteer bits) and of the sentence-edge sentinels. Built
+/// once at load time from the same feature functions, so each is one read instead of a hash
+/// and a probe of the big weight table.
+struct SmallTables {
+    bos_prev: Row,
+    bos_prev2: Row,
+    eos_next: Row,
+    eos_next2: Row,
+    /// Short shapes of the 5-token window, 3 bits each (prev2 lowest).
+    shape_window: Vec<Row>,
+    /// `[case][short shape][mode][initial]`.
+    profile: Vec<Row>,
+    /// `[prev case or out][case][next case or out]`.
+    case_window: Vec<Row>,
+    /// `[which][bit][short shape]`.
+    gaz: Vec<Row>,
+}
+
+const GAZ_BITS: usize = 16;
+
+impl SmallTables {
+    fn build(model: &Model) -> SmallTables {
+        let edge = |x: Option<&TokenInfo>, r: Neighbour| {
+            let mut nb = [0u32; 2];
+            let n = features::neighbour_features(x, r, &mut nb);
+            sum_keys(model, &nb[..n])
+        };
+        let mut shape_window = Vec::with_capacity(SHAPES.pow(5));
+        for code in 0..SHAPES.pow(5) {
+            let ss = |k: u32| ((code / SHAPES.pow(k)) % SHAPES) as u8;
+            let k = features::shape_window_feature(ss(0), ss(1), ss(2), ss(3), ss(4));
+            shape_window.push(sum_keys(model, &[k]));
+        }
+        let mut profile = Vec::with_capacity(CASES * SHAPES * 3 * 2);
+        for case in 0..CASES {
+            for ss in 0..SHAPES {
+                for mode in 0..3u8 {
+                    for initial in [false, true] {
+                        let k = features::profile_features(case as u8, ss as u8, mode, initial);
+                        profile.push(sum_keys(model, &k));
+                    }
+                }
+            }
+        }
+        let case_code = |c: usize| if c == CASE_OUT { 9 } else { c as u8 };
+        let mut case_window = Vec::with_capacity((CASES + 1) * CASES * (CASES + 1));
+        for p in 0..=CASES {
+            for c in 0..CASES {
+                for n in 0..=CASES {
+                    let k = features::case_window_feature(case_code(p), c as u8, case_code(n));
+                    case_window.push(sum_keys(model, &[k]));
+                }
+            }
+        }
+        let mut gaz = Vec::with_capacity(3 * GAZ_BITS * SHAPES);
+        for which in 0..3u32 {
+            for bit in 0..GAZ_BITS as u32 {
+                for ss in 0..SHAPES {
+                    gaz.push(sum_keys(
+                        model,
+                        &[features::gaz_feature(which, bit, ss as u8)],
+                    ));
+                }
+            }
+        }
+        SmallTables {
+            bos_prev: edge(None, Neighbour::Prev),
+            bos_prev2: edge(None, Neighbour::Prev2),
+            eos_next: edge(None, Neighbour::Next),
+            eos_next2: edge(None, Neighbour::Next2),
+            shape_window,
+            profile,
+            case_window,
+            gaz,
+        }
+    }
+}
+
+/// Per-thread buffers of [`NerTagger::decode`], so tagging a sentence allocates only what it
+/// returns.
+#[derive(Default)]
+struct Scratch {
+    infos: Vec<TokenInfo>,
+    /// Per token: index into the tagger's rows, or `OOV | index` into `oov`.
+    which: Vec<u32>,
+    oov: Vec<WordRows>,
+    bp: Vec<[u8; NUM_TAGS]>,
+}
+
+/// Marks an index of [`Scratch::which`] as pointing into [`Scratch::oov`].
+const OOV: u32 = 1 << 31;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
 static BUILTIN_WEIGHTS: &[u8] = include_bytes!("../../../../data/ner/weights.bin");
 
 impl NerTagger {
@@ -190,10 +374,31 @@ impl NerTagger {
     pub fn from_parts(weights: &[u8], gazetteer: Gazetteer) -> Result<NerTagger, NerError> {
         let model = Model::from_bytes(weights)?;
         let cache = WordCache::build(&model);
+        let mut vocab: HashMap<Box<str>, u32, FxBuild> = HashMap::default();
+        vocab.reserve(model.vocab.len());
+        let mut rows = Vec::with_capacity(model.vocab.len());
+        for w in &model.vocab {
+            if vocab.contains_key(w.as_str()) {
+                continue;
+            }
+            let info = features::token_info(w, &model.lexicon);
+            let Ok(ix) = u32::try_from(rows.len()) else {
+                break;
+            };
+            if ix >= OOV {
+                break;
+            }
+            rows.push(WordRows::new(&model, &cache, info));
+            vocab.insert(w.as_str().into(), ix);
+        }
+        let small = SmallTables::build(&model);
         Ok(NerTagger {
             model,
             gazetteer,
             cache,
+            vocab,
+            rows,
+            small,
         })
     }
 
@@ -216,34 +421,161 @@ impl NerTagger {
         self.decode(words).1
     }
 
-    /// Emission scores and the Viterbi path. Four allocations per sentence, none per token.
+    /// Emission scores and the Viterbi path. Allocates only the two vectors it returns.
     fn decode(&self, words: &[&str]) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
-        let mut infos: Vec<TokenInfo> = Vec::with_capacity(words.len());
-        let sent = analyse_sentence(words, &self.model.lexicon, &self.gazetteer, &mut infos);
-        let em = self.emissions(&infos, sent);
-        let mut bp = Vec::with_capacity(words.len());
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.decode_with(words, &mut scratch),
+            // Only reachable if tagging re-entered itself on this thread.
+            Err(_) => self.decode_with(words, &mut Scratch::default()),
+        })
+    }
+
+    fn decode_with(&self, words: &[&str], sc: &mut Scratch) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
+        let Scratch {
+            infos,
+            which,
+            oov,
+            bp,
+        } = sc;
+        infos.clear();
+        which.clear();
+        oov.clear();
+        for w in words {
+            match self.vocab.get(*w) {
+                Some(&ix) => {
+                    which.push(ix);
+                    infos.push(self.rows[ix as usize].info);
+                }
+                None => {
+                    let info = features::token_info(w, &self.model.lexicon);
+                    which.push(OOV | oov.len() as u32);
+                    oov.push(WordRows::new(&self.model, &self.cache, info));
+                    infos.push(info);
+                }
+            }
+        }
+        self.gazetteer.mark(infos);
+        let sent = features::sentence_info(infos);
+        let rows: Vec<&WordRows> = which
+            .iter()
+            .map(|&k| {
+                if k & OOV != 0 {
+                    &oov[(k & !OOV) as usize]
+                } else {
+                    &self.rows[k as usize]
+                }
+            })
+            .collect();
+        let em = self.emissions(infos, &rows, sent.mode);
         let mut path = Vec::with_capacity(words.len());
-        viterbi(&em, &self.model.transitions, NEG_INF, &mut bp, &mut path);
+        viterbi(&em, &self.model.transitions, NEG_INF, bp, &mut path);
         (em, path)
     }
 
-    /// Per-token tag scores. Scoring is memory-bound (one table probe per feature); frequent
-    /// words take their word-only sum from the cache, so only context features are probed.
-    fn emissions(&self, infos: &[TokenInfo], sent: SentenceInfo) -> Vec<[i32; NUM_TAGS]> {
-        let mut em = Vec::with_capacity(infos.len());
-        let mut keys = [0u32; MAX_FEATURES];
-        for (i, t) in infos.iter().enumerate() {
-            let cached = if sent.mode != 1 {
-                self.cache.get(t.word)
-            } else {
-                None
-            };
-            let (mut s, n) = match cached {
-                Some(s) => (*s, features::context_features(infos, sent, i, &mut keys, 0)),
-                None => ([0i32; NUM_TAGS], token_features(infos, sent, i, &mut keys)),
-            };
-            for &k in &keys[..n] {
+    /// Per-token tag scores: the sum of the weights of every feature of
+    /// [`features::token_features`], taken from the pre-summed rows where a feature depends on
+    /// one word type or a few small codes, and probed in the weight table for the word-pair
+    /// features. Scoring is memory-bound; this turns ~20 random probes per token into ~4.
+    fn emissions(&self, infos: &[TokenInfo], rows: &[&WordRows], mode: u8) -> Vec<Row> {
+        let n = infos.len();
+        let sm = &self.small;
+        let m = usize::from(mode).min(2);
+        let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
+        let mut em = Vec::with_capacity(n);
+        for (i, (t, r)) in infos.iter().zip(rows).enumerate() {
+            let mut s = r.own[m];
+            add_row(
+                &mut s,
+                if i > 0 {
+                    &rows[i - 1].as_prev
+                } else {
+                    &sm.bos_prev
+                },
+            );
+            add_row(&mut s, rows.get(i + 1).map_or(&sm.eos_next, |x| &x.as_next));
+            add_row(
+                &mut s,
+                if i > 1 {
+                    &rows[i - 2].as_prev2
+                } else {
+                    &sm.bos_prev2
+                },
+            );
+            add_row(
+                &mut s,
+                rows.get(i + 2).map_or(&sm.eos_next2, |x| &x.as_next2),
+            );
+            let mut pairs = [0u32; 4];
+            features::pair_features(infos, i, &mut pairs);
+            for k in pairs {
                 self.model.add_feature(k, &mut s);
+            }
+            let prev = if i > 0 { infos.get(i - 1) } else { None };
+            let next = infos.get(i + 1);
+            let ss = t.short_shape;
+            let window = [
+                if i > 1 { ss_at(i - 2) } else { 0 },
+                if i > 0 { ss_at(i - 1) } else { 0 },
+                ss,
+                ss_at(i + 1),
+                ss_at(i + 2),
+            ];
+            if window.iter().all(|&x| usize::from(x) < SHAPES) {
+                let code = window
+                    .iter()
+                    .rev()
+                    .fold(0usize, |acc, &x| acc * SHAPES + usize::from(x));
+                add_row(&mut s, &sm.shape_window[code]);
+            } else {
+                let [a, b, c, d, e] = window;
+                let k = features::shape_window_feature(a, b, c, d, e);
+                self.model.add_feature(k, &mut s);
+            }
+            let initial = features::is_initial(infos, i);
+            let case = usize::from(t.case);
+            if case < CASES && usize::from(ss) < SHAPES {
+                let code = ((case * SHAPES + usize::from(ss)) * 3 + m) * 2 + usize::from(initial);
+                add_row(&mut s, &sm.profile[code]);
+            } else {
+                for k in features::profile_features(t.case, ss, mode, initial) {
+                    self.model.add_feature(k, &mut s);
+                }
+            }
+            // A real token's bucket must be in range; "outside" has its own index.
+            let bucket = |x: Option<&TokenInfo>| match x {
+                None => CASE_OUT,
+                Some(x) if usize::from(x.case) < CASES => usize::from(x.case),
+                Some(_) => usize::MAX,
+            };
+            let (pc, nc) = (bucket(prev), bucket(next));
+            if pc <= CASES && case < CASES && nc <= CASES {
+                add_row(
+                    &mut s,
+                    &sm.case_window[(pc * CASES + case) * (CASES + 1) + nc],
+                );
+            } else {
+                let code = |x: Option<&TokenInfo>| x.map_or(9, |x| x.case);
+                let k = features::case_window_feature(code(prev), t.case, code(next));
+                self.model.add_feature(k, &mut s);
+            }
+            for (which, g) in [
+                (0u32, t.gaz),
+                (1, prev.map_or(0, |p| p.gaz)),
+                (2, next.map_or(0, |p| p.gaz)),
+            ] {
+                let mut bits = g;
+                while bits != 0 {
+                    let b = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    if usize::from(ss) < SHAPES {
+                        let code =
+                            (which as usize * GAZ_BITS + b as usize) * SHAPES + usize::from(ss);
+                        add_row(&mut s, &sm.gaz[code]);
+                    } else {
+                        self.model
+                            .add_feature(features::gaz_feature(which, b, ss), &mut s);
+                    }
+                }
             }
             em.push(s);
         }
@@ -329,20 +661,30 @@ pub fn viterbi<T>(
     }
     bp.push([0; NUM_TAGS]);
     for e in &em[1..] {
+        // For every `to`, the predecessors are scanned in ascending order and only a strictly
+        // better one replaces the best: the first best predecessor wins ties. The loop over
+        // `to` is innermost so that it runs as branch-free vector selects (this is the
+        // tagger's hottest loop).
+        let mut best = [neg_inf; NUM_TAGS];
+        let mut arg = [0u32; NUM_TAGS];
+        for to in 0..NUM_TAGS {
+            best[to] = delta[0] + tr[0][to];
+        }
+        for from in 1..NUM_TAGS {
+            let d = delta[from];
+            let row = &tr[from];
+            for to in 0..NUM_TAGS {
+                let v = d + row[to];
+                let better = v > best[to];
+                best[to] = if better { v } else { best[to] };
+                arg[to] = if better { from as u32 } else { arg[to] };
+            }
+        }
         let mut next = delta;
         let mut back = [0u8; NUM_TAGS];
         for to in 0..NUM_TAGS {
-            let mut best = delta[0] + tr[0][to];
-            let mut arg = 0u8;
-            for from in 1..NUM_TAGS {
-                let v = delta[from] + tr[from][to];
-                if v > best {
-                    best = v;
-                    arg = from as u8;
-                }
-            }
-            next[to] = best + e[to];
-            back[to] = arg;
+            next[to] = best[to] + e[to];
+            back[to] = arg[to] as u8;
         }
         // Keep the best score at zero so long sentences cannot overflow integer scores.
         let mut top = next[0];
@@ -448,11 +790,76 @@ mod tests {
     static TAGGER: once_cell::sync::Lazy<NerTagger> =
         once_cell::sync::Lazy::new(|| NerTagger::builtin().expect("embedded weights load"));
 
+    /// The emissions as the plain feature list defines them (what the trainer scores): the
+    /// pre-summed scorer must give exactly these.
+    fn reference_emissions(t: &NerTagger, words: &[&str]) -> Vec<[i32; NUM_TAGS]> {
+        let mut infos = Vec::new();
+        let sent = features::analyse_sentence(words, &t.model.lexicon, &t.gazetteer, &mut infos);
+        let mut keys = [0u32; MAX_FEATURES];
+        (0..infos.len())
+            .map(|i| {
+                let cached = if sent.mode != 1 {
+                    t.cache.get(infos[i].word)
+                } else {
+                    None
+                };
+                let (mut s, n) = match cached {
+                    Some(s) => (
+                        *s,
+                        features::context_features(&infos, sent, i, &mut keys, 0),
+                    ),
+                    None => (
+                        [0i32; NUM_TAGS],
+                        features::token_features(&infos, sent, i, &mut keys),
+                    ),
+                };
+                for &k in &keys[..n] {
+                    t.model.add_feature(k, &mut s);
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn presummed_emissions_match_the_feature_list() {
+        let sentences: [&[&str]; 5] = [
+            &[
+                "President",
+                "Bill",
+                "Clinton",
+                "flew",
+                "to",
+                "Paris",
+                "on",
+                "Monday",
+                ".",
+            ],
+            &["RUSSIA", "SAYS", "CHECHEN", "REBELS", "BROKE", "TRUCE"],
+            &["New", "York", "Police", "Chief", "Meets", "With", "Mayor"],
+            &[
+                "(", "the", "United", "Nations", "'s", "Kofi", "Annan", ")", "Xq1-z", "É",
+            ],
+            &["a"],
+        ];
+        for words in sentences {
+            let (em, _) = TAGGER.decode(words);
+            assert_eq!(em, reference_emissions(&TAGGER, words), "{words:?}");
+        }
+    }
+
     proptest::proptest! {
         /// Any token sequence: no panic, spans in bounds, ordered, disjoint, scores in 0..=1.
         #[test]
         fn spans_are_well_formed(words in proptest::collection::vec("\\PC{0,12}", 0..40)) {
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            if !refs.is_empty() {
+                let (em, path) = TAGGER.decode(&refs);
+                proptest::prop_assert_eq!(&em, &reference_emissions(&TAGGER, &refs));
+                let mut reference = Vec::new();
+                viterbi_reference(&em, &TAGGER.model.transitions, &mut reference);
+                proptest::prop_assert_eq!(path, reference);
+            }
             let spans = TAGGER.tag(&refs);
             let mut last_end = 0;
             for s in &spans {
@@ -460,6 +867,82 @@ mod tests {
                 proptest::prop_assert!((0.0..=1.0).contains(&s.score));
                 last_end = s.end;
             }
+        }
+    }
+
+    /// Viterbi as first written (predecessor loop innermost), to check the reordered loops.
+    fn viterbi_reference(
+        em: &[[i32; NUM_TAGS]],
+        trans: &[[i32; NUM_TAGS]; NUM_TAGS + 1],
+        path: &mut Vec<u8>,
+    ) {
+        path.clear();
+        let Some(first) = em.first() else { return };
+        let mut tr = *trans;
+        for (from, row) in tr.iter_mut().enumerate() {
+            let from = (from < NUM_TAGS).then_some(from as u8);
+            for (to, v) in row.iter_mut().enumerate() {
+                if !tags::allowed(from, to as u8) {
+                    *v = NEG_INF;
+                }
+            }
+        }
+        let mut delta = [0i32; NUM_TAGS];
+        for t in 0..NUM_TAGS {
+            delta[t] = tr[NUM_TAGS][t] + first[t];
+        }
+        let mut bp = vec![[0u8; NUM_TAGS]];
+        for e in &em[1..] {
+            let mut next = delta;
+            let mut back = [0u8; NUM_TAGS];
+            for to in 0..NUM_TAGS {
+                let mut best = delta[0] + tr[0][to];
+                let mut arg = 0u8;
+                for from in 1..NUM_TAGS {
+                    let v = delta[from] + tr[from][to];
+                    if v > best {
+                        best = v;
+                        arg = from as u8;
+                    }
+                }
+                next[to] = best + e[to];
+                back[to] = arg;
+            }
+            let top = next.iter().copied().max().unwrap_or(0);
+            for v in next.iter_mut() {
+                *v -= top;
+            }
+            delta = next;
+            bp.push(back);
+        }
+        let mut best = 0usize;
+        for t in 1..NUM_TAGS {
+            if delta[t] > delta[best] {
+                best = t;
+            }
+        }
+        path.resize(em.len(), 0);
+        let mut cur = best as u8;
+        for i in (0..em.len()).rev() {
+            path[i] = cur;
+            cur = bp[i][usize::from(cur)];
+        }
+    }
+
+    proptest::proptest! {
+        /// The reordered Viterbi finds the same path as the original, ties included.
+        #[test]
+        fn viterbi_matches_reference(
+            em in proptest::collection::vec(proptest::array::uniform9(-3000i32..3000), 1..30),
+            tr in proptest::array::uniform10(proptest::array::uniform9(-2000i32..2000)),
+        ) {
+            let (mut bp, mut want, mut got) = (Vec::new(), Vec::new(), Vec::new());
+            // Coarse values make ties common.
+            let em: Vec<[i32; NUM_TAGS]> = em.iter().map(|r| r.map(|v| v / 500 * 500)).collect();
+            let tr = tr.map(|r| r.map(|v| v / 500 * 500));
+            viterbi_reference(&em, &tr, &mut want);
+            viterbi(&em, &tr, NEG_INF, &mut bp, &mut got);
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
