@@ -271,13 +271,8 @@ impl Pipeline {
                 }
                 coded.push((trigger, roles));
             }
-            let cues = if coded.is_empty() {
-                Vec::new()
-            } else {
-                modality::cue_matches(&prepared)
-            };
-            for (trigger, roles) in &coded {
-                let modality = modality::modality_of_prepared(&prepared, &cues, trigger);
+            let modalities = modality::modalities_prepared(&prepared, coded.iter().map(|(t, _)| t));
+            for ((trigger, roles), modality) in coded.iter().zip(modalities) {
                 let trig_start = toks[trigger.start].start;
                 let trig_end = toks[trigger.end - 1].end;
                 let date = ctx.date_for(si, trig_start);

@@ -384,46 +384,29 @@ fn modality_with(
 
 /// The modality of a trigger in its sentence (the same tokens `find` was given).
 pub fn modality(words: &[&str], trigger: &TriggerMatch) -> Modality {
-    let Ok(table) = &*BUILTIN else {
-        return Modality::Asserted; // unreachable with the tested embedded table
-    };
-    let toks = prepare(words);
-    let cues = table.matches(&toks);
-    modality_with(table, &toks, &cues, trigger)
-}
-
-/// The cue matches of a sentence already prepared for matching, to read once and share
-/// between the sentence's triggers (see [`modality_of_prepared`]).
-pub(crate) fn cue_matches(toks: &[Tok]) -> Vec<(u32, usize, usize)> {
-    match &*BUILTIN {
-        Ok(table) => table.matches(toks),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// [`modality`] over tokens prepared once per sentence and their [`cue_matches`]: the same
-/// answer without preparing the sentence again for every trigger.
-pub(crate) fn modality_of_prepared(
-    toks: &[Tok],
-    cues: &[(u32, usize, usize)],
-    trigger: &TriggerMatch,
-) -> Modality {
-    let Ok(table) = &*BUILTIN else {
-        return Modality::Asserted;
-    };
-    modality_with(table, toks, cues, trigger)
+    modalities_prepared(&prepare(words), std::slice::from_ref(trigger).iter())[0]
 }
 
 /// The modalities of several triggers of one sentence, reading the cues once.
 pub fn modalities(words: &[&str], triggers: &[TriggerMatch]) -> Vec<Modality> {
+    modalities_prepared(&prepare(words), triggers.iter())
+}
+
+/// [`modalities`] over a sentence already prepared for matching (the pipeline prepares it once
+/// for triggers and cues). No triggers, no cue search.
+pub(crate) fn modalities_prepared<'a>(
+    toks: &[Tok],
+    triggers: impl ExactSizeIterator<Item = &'a TriggerMatch>,
+) -> Vec<Modality> {
     let Ok(table) = &*BUILTIN else {
-        return vec![Modality::Asserted; triggers.len()];
+        return vec![Modality::Asserted; triggers.len()]; // unreachable with the tested table
     };
-    let toks = prepare(words);
-    let cues = table.matches(&toks);
+    if triggers.len() == 0 {
+        return Vec::new();
+    }
+    let cues = table.matches(toks);
     triggers
-        .iter()
-        .map(|t| modality_with(table, &toks, &cues, t))
+        .map(|t| modality_with(table, toks, &cues, t))
         .collect()
 }
 
