@@ -10,6 +10,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use timeline::article::{self, Article, Limits};
 use timeline::extract::Extractor;
 
+/// The allocator the `timeline` binary uses (see `src/main.rs`), so the figure is the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus(max: usize) -> Vec<Article> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/newswire-2452.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
