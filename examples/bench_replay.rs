@@ -19,6 +19,11 @@
 //! service's pause/resume re-fetches from the middle of a batch, so with the bounds on it can
 //! miss messages and never reach 100%. librdkafka's prefetch limit still bounds memory.
 
+/// The allocator the `timeline` binary uses (see `src/main.rs`), so the figures are the
+/// product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;

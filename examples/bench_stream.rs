@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_stream -- [--corpus ../shared/corpus/newswire-2452.jsonl]
-//!     [--loops 3] [--latency-seconds 60] [--workers 0] [--storage memory|sqlite]
+//!     [--loops 3] [--latency-seconds 60] [--workers 0] [--storage memory|sqlite|mock]
 //! ```
 //!
 //! 1. Extraction only: decode + extract + encode every article of the corpus on the worker pool,
@@ -21,7 +21,14 @@
 //! data) or, with `--storage sqlite`, a sqlite file under `target/bench-broker/`. tansu 0.6 on
 //! sqlite falls behind a steady trickle of single-message produces (seen here: end-to-end
 //! latency grew to seconds at 700 articles/s), so there the broker, not the service, sets the
-//! latency.
+//! latency. `--storage mock` runs librdkafka's mock cluster (a Kafka protocol implementation in
+//! C, in memory) in the child instead: a lighter broker, for the service's own figures when
+//! the broker must share the machine's cores with it.
+
+/// The allocator the `timeline` binary uses (see `src/main.rs`), so the figures are the
+/// product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
@@ -129,7 +136,32 @@ fn storage_url(storage: &str) -> String {
     }
 }
 
+/// The bench's topics, created up front in the mock cluster (4 partitions each, as `create`).
+const MOCK_TOPICS: [&str; 6] = [
+    "bench-in",
+    "bench-out",
+    "bench-dead",
+    "lat-in",
+    "lat-out",
+    "lat-dead",
+];
+
 fn broker_only(storage: &str) {
+    if storage == "mock" {
+        let mock = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+        for t in MOCK_TOPICS {
+            mock.create_topic(t, 4, 1).expect("mock topic");
+        }
+        println!("{}", mock.bootstrap_servers());
+        std::io::stdout().flush().ok();
+        let mut s = String::new();
+        while std::io::stdin()
+            .read_line(&mut s)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
+        return;
+    }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let url = storage_url(storage);
     rt.block_on(async {
@@ -267,7 +299,9 @@ fn main() {
         c.stream.output_topic = "bench-out".into();
         c.dead_letter.topic = "bench-dead".into();
         c.stream.group_id = "bench".into();
-        create(&c).await;
+        if o.storage != "mock" {
+            create(&c).await;
+        }
         let total = corpus.len() * o.loops;
         let mut bytes = 0usize;
         let t = Instant::now();
@@ -339,7 +373,9 @@ fn main() {
         c.stream.output_topic = "lat-out".into();
         c.dead_letter.topic = "lat-dead".into();
         c.stream.group_id = "lat".into();
-        create(&c).await;
+        if o.storage != "mock" {
+            create(&c).await;
+        }
         let latencies = Arc::new(Mutex::new(Vec::<(Instant, f64)>::new()));
         let lat = Arc::clone(&latencies);
         let svc = Service::with_extractor(c.clone(), Arc::clone(&extractor))

@@ -79,7 +79,9 @@ fn spawn(c: &timeline::config::Config) -> std::process::Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_stream_and_restarted_loses_nothing() {
-    const N: i64 = 100;
+    // Enough that the kill, a commit poll after the 10th message, lands mid-stream however
+    // fast the service runs.
+    const N: i64 = 500;
     let (mut broker, c, expected) = support::loaded("sigkill", 2, N as usize).await;
 
     let mut child = spawn(&c);

@@ -1,6 +1,7 @@
 //! Two instances in one consumer group split the partitions and together produce every record;
 //! when the second joins mid-stream, the first finishes and commits the work of the partitions
-//! it gives up before releasing them, so nothing is processed twice.
+//! it gives up before releasing them, so nothing is processed twice. A second batch produced
+//! once both hold partitions gives both work, however fast the first drained the first batch.
 
 mod support;
 
@@ -9,8 +10,10 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_joining_mid_stream_takes_half_without_redoing_work() {
-    const N: i64 = 120;
-    let (mut broker, mut c, expected) = support::loaded("group", 4, N as usize).await;
+    const FIRST: usize = 120;
+    const SECOND: usize = 40;
+    const N: i64 = (FIRST + SECOND) as i64;
+    let (mut broker, mut c, mut expected) = support::loaded("group", 4, FIRST).await;
     c.stream.max_in_flight_messages = 8;
 
     let a = support::start_service(&c).await;
@@ -33,6 +36,9 @@ async fn a_second_instance_joining_mid_stream_takes_half_without_redoing_work() 
     )
     .await;
     assert_eq!(ha.assigned() + hb.assigned(), 4);
+    let second = support::articles("group-second", SECOND);
+    support::produce(&c, &second).await;
+    expected.extend(support::expected_ids(&second));
 
     let tb = b.tracker().clone();
     support::wait_all_committed(&c, 4, N, Duration::from_secs(90)).await;

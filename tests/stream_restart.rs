@@ -41,17 +41,19 @@ fn assert_complete(c: &Config, expected: &BTreeSet<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_stream_and_restarted_loses_nothing() {
-    // Run until part of the stream is done, then kill without any shutdown.
-    let (mut broker, c, expected, svc) = mid_stream("kill", 120, 20).await;
+    // Run until part of the stream is done, then kill without any shutdown. Enough messages
+    // that the kill lands mid-stream however fast the service runs.
+    const N: usize = 400;
+    let (mut broker, c, expected, svc) = mid_stream("kill", N, 20).await;
     svc.kill().await;
     let first_run = support::output_ids(&c).len();
     assert!(first_run > 0);
     let committed = support::committed_total(&c, 2);
-    assert!(committed < 120, "killed mid-stream, not after the end");
+    assert!(committed < N as i64, "killed mid-stream, not after the end");
 
     // Restart: it resumes from the committed offsets and completes the stream.
     let svc = support::start_service(&c).await;
-    support::wait_all_committed(&c, 2, 120, Duration::from_secs(90)).await;
+    support::wait_all_committed(&c, 2, N as i64, Duration::from_secs(90)).await;
     svc.shutdown();
     svc.wait().await.unwrap();
     assert_complete(&c, &expected);
@@ -89,7 +91,8 @@ async fn broker_stopped_and_restarted_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_mid_stream_commits_what_was_done() {
-    let (mut broker, c, expected, svc) = mid_stream("stop", 100, 15).await;
+    const N: u64 = 400;
+    let (mut broker, c, expected, svc) = mid_stream("stop", N as usize, 15).await;
     svc.shutdown();
     let first = svc.wait().await.unwrap();
     assert!(
@@ -97,14 +100,14 @@ async fn graceful_shutdown_mid_stream_commits_what_was_done() {
         "in-flight work finished within the grace period"
     );
     assert_eq!(first.finished, first.consumed);
-    assert!(first.consumed < 100, "stopped mid-stream");
+    assert!(first.consumed < N, "stopped mid-stream");
     // Everything it finished is committed, nothing more.
     let committed = support::committed_total(&c, 2);
     assert_eq!(committed as u64, first.finished);
 
     // The next run starts exactly where the first stopped.
     let svc = support::start_service(&c).await;
-    let rest = 100 - first.finished;
+    let rest = N - first.finished;
     support::wait_finished(&svc, rest, Duration::from_secs(90), "the rest finished").await;
     svc.shutdown();
     let second = svc.wait().await.unwrap();

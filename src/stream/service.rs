@@ -2,7 +2,8 @@
 //!
 //! The consumer loop is the only async part: it receives messages, registers each with the
 //! [`Tracker`], hands it to the extraction pool, stores the offsets the tracker says are safe,
-//! and pauses fetching whenever the in-flight bounds are reached or records are being re-sent.
+//! takes no more messages while the in-flight bounds are reached, and pauses fetching when
+//! that lasts (a stall) or records are being re-sent.
 //! Extraction and sending happen on the pool's threads, acknowledgements on the producer's
 //! thread: nothing CPU-bound or blocking runs on the runtime.
 
@@ -420,6 +421,9 @@ impl Worker {
     }
 }
 
+/// How long the in-flight bounds may stay reached before fetching is paused.
+const STALL: Duration = Duration::from_secs(1);
+
 async fn run_loop(
     consumer: StreamConsumer<StreamContext>,
     worker: Worker,
@@ -435,7 +439,14 @@ async fn run_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_error_log: Option<Instant> = None;
     shared.health.set_started();
+    let mut full_since: Option<Instant> = None;
     loop {
+        let full = tracker.is_full();
+        if !full {
+            full_since = None;
+        } else if full_since.is_none() {
+            full_since = Some(Instant::now());
+        }
         tokio::select! {
             biased;
             changed = stop.changed() => {
@@ -445,7 +456,12 @@ async fn run_loop(
             }
             () = tracker.progressed() => store(&consumer, &tracker.take_positions()),
             _ = tick.tick() => update_gauges(&shared),
-            m = consumer.recv() => match m {
+            // Full: take no more messages; librdkafka keeps at most
+            // `queued.max.messages.kbytes` prefetched. Fetching is not paused for this: a
+            // pause drops the prefetched messages and a resume fetches them again, and a
+            // saturated pipeline waiting on that round trip ran at half speed. Paused, the
+            // loop keeps polling so that consumer events (rebalances) are served.
+            m = consumer.recv(), if !full || paused => match m {
                 Ok(m) => dispatch(&m, &tracker, &worker, &pool),
                 Err(e) => {
                     if last_error_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
@@ -457,7 +473,10 @@ async fn run_loop(
                 }
             },
         }
-        let want_pause = tracker.is_full() || shared.health.retrying();
+        // Fetching pauses while sends wait for a retry (the broker or a topic is failing), or
+        // when nothing finished for a while (a stall, not a busy pool).
+        let stalled = full_since.is_some_and(|t| t.elapsed() >= STALL);
+        let want_pause = shared.health.retrying() || stalled;
         let changed = ctx.assignment_changed.swap(false, Ordering::AcqRel);
         if want_pause && (!paused || changed) {
             set_paused(&consumer, true);

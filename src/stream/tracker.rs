@@ -36,7 +36,7 @@ impl Tp {
     }
 }
 
-/// The in-flight bounds; consumption pauses when either is reached.
+/// The in-flight bounds; the service takes no more messages while either is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_messages: usize,
