@@ -23,7 +23,9 @@
 //! latency grew to seconds at 700 articles/s), so there the broker, not the service, sets the
 //! latency. `--storage mock` runs librdkafka's mock cluster (a Kafka protocol implementation in
 //! C, in memory) in the child instead: a lighter broker, for the service's own figures when
-//! the broker must share the machine's cores with it.
+//! the broker must share the machine's cores with it. The mock keeps about 5 MB per partition
+//! and deletes older messages, so keep `--loops` at 3 or less with it (a larger backlog loses
+//! its oldest messages before the service reads them, and the run never finishes).
 
 /// The allocator the `timeline` binary uses (see `src/main.rs`), so the figures are the
 /// product's.
@@ -481,6 +483,19 @@ fn main() {
                 *min as f64 / 1024.0,
                 *max as f64 / 1024.0,
                 after_warm.len()
+            );
+            // The trend, and how much of it is this bench's own record of every latency.
+            let minutes: Vec<String> = rss_samples
+                .iter()
+                .filter(|(s, _)| *s % 60 == 0)
+                .map(|(s, r)| format!("{s}s {:.0}", *r as f64 / 1024.0))
+                .collect();
+            let samples_mb = latencies.lock().map_or(0.0, |l| {
+                (l.len() * std::mem::size_of::<(Instant, f64)>()) as f64 / 1e6
+            });
+            println!(
+                "service RSS by minute (MB): {}; of it, this bench's latency samples: {samples_mb:.0} MB",
+                minutes.join(", ")
             );
         }
         svc.shutdown();
