@@ -74,7 +74,13 @@ fn opts() -> Opts {
             "--latency-seconds" => o.latency_seconds = val().parse().expect("--latency-seconds N"),
             "--workers" => o.workers = val().parse().expect("--workers N"),
             "--broker-only" => o.broker_only = true,
-            "--storage" => o.storage = val(),
+            "--storage" => {
+                o.storage = val();
+                assert!(
+                    matches!(o.storage.as_str(), "memory" | "sqlite" | "mock"),
+                    "--storage memory|sqlite|mock"
+                );
+            }
             other => panic!("unknown argument {other}"),
         }
     }
@@ -194,6 +200,10 @@ fn main() {
         broker_only(&o.storage);
         return;
     }
+    // tansu 0.6's memory storage serves a fetch from inside a batch from the next batch, and
+    // the service resumes mid-batch after a pause (on a stall) or a restart: one record per
+    // batch keeps every resume on a batch boundary.
+    let single_record_batches = o.storage == "memory";
     let corpus: Vec<Vec<u8>> = std::fs::read_to_string(&o.corpus)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus))
         .lines()
@@ -301,19 +311,14 @@ fn main() {
         c.stream.output_topic = "bench-out".into();
         c.dead_letter.topic = "bench-dead".into();
         c.stream.group_id = "bench".into();
-        if o.storage != "mock" {
-            create(&c).await;
-        }
+        create(&c, &o.storage).await;
         let total = corpus.len() * o.loops;
         let mut bytes = 0usize;
         let t = Instant::now();
         for round in 0..o.loops {
             let batch = looped(&corpus, round);
             bytes += batch.iter().map(Vec::len).sum::<usize>();
-            // The backlog makes the service pause and resume, and tansu 0.6's memory storage
-            // serves a fetch from inside a batch from the next batch: one record per batch
-            // keeps every resume on a batch boundary.
-            produce_paced(&c, &batch, None, o.storage == "memory");
+            produce_paced(&c, &batch, None, single_record_batches);
         }
         eprintln!(
             "loaded {total} articles in {:.1}s",
@@ -375,9 +380,7 @@ fn main() {
         c.stream.output_topic = "lat-out".into();
         c.dead_letter.topic = "lat-dead".into();
         c.stream.group_id = "lat".into();
-        if o.storage != "mock" {
-            create(&c).await;
-        }
+        create(&c, &o.storage).await;
         let latencies = Arc::new(Mutex::new(Vec::<(Instant, f64)>::new()));
         let lat = Arc::clone(&latencies);
         let svc = Service::with_extractor(c.clone(), Arc::clone(&extractor))
@@ -402,7 +405,6 @@ fn main() {
         let seconds = o.latency_seconds;
         let cc = c.clone();
         let corpus2 = corpus.clone();
-        let single_record_batches = o.storage == "memory";
         let loader = std::thread::spawn(move || {
             let mut round = 1000;
             let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -511,7 +513,11 @@ fn main() {
     let _ = child.wait();
 }
 
-async fn create(c: &Config) {
+/// Creates the bench's topics (4 partitions each); the mock cluster has them already.
+async fn create(c: &Config, storage: &str) {
+    if storage == "mock" {
+        return;
+    }
     let topics = [
         c.stream.input_topics[0].as_str(),
         c.stream.output_topic.as_str(),

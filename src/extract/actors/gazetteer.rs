@@ -283,36 +283,26 @@ impl Gazetteer {
     /// Look up a name or alias exactly (e.g. "Qatar" inside a tagger's span), with the same
     /// case policy as [`find`](Self::find); surrounding spaces and a possessive `'s` are ignored.
     pub fn lookup(&self, name: &str) -> Option<GazMatchKind> {
-        self.with_candidates(name, |cands, folded| {
-            cands
-                .iter()
-                .find(|c| case_ok(c, folded))
-                .map(|c| (c.entry, c.how))
-        })
-        .flatten()
+        self.with_candidates(name, |cands| cands.next().map(|c| (c.entry, c.how)))
+            .flatten()
     }
 
     /// Every entry a name can stand for, best first (e.g. each office period of a person,
     /// or the country before the US state for "Georgia").
     pub fn lookup_all(&self, name: &str) -> Vec<GazMatchKind> {
-        self.with_candidates(name, |cands, folded| {
-            cands
-                .iter()
-                .filter(|c| case_ok(c, folded))
-                .map(|c| (c.entry, c.how))
-                .collect()
-        })
-        .unwrap_or_default()
+        self.with_candidates(name, |cands| cands.map(|c| (c.entry, c.how)).collect())
+            .unwrap_or_default()
     }
 
-    /// Runs `f` on the candidates of a name (trimmed, a possessive `'s` dropped) and on its
-    /// folded form, the way [`lookup_all`](Self::lookup_all) reads them. Resolution looks up
-    /// every gazetteer match again; this spares the copies (the common ASCII name is neither
-    /// folded nor lower-cased into a new string, and no list is collected).
+    /// Runs `f` on the candidates of a name (trimmed, a possessive `'s` dropped) whose case
+    /// policy the name meets, best first; `None` when the name is not in the gazetteer.
+    /// Resolution looks up every gazetteer match again; this spares the copies (the common
+    /// ASCII name is neither folded nor lower-cased into a new string, and no list is
+    /// collected).
     fn with_candidates<R>(
         &self,
         name: &str,
-        f: impl FnOnce(&[Candidate], &[u8]) -> R,
+        f: impl FnOnce(&mut dyn Iterator<Item = &Candidate>) -> R,
     ) -> Option<R> {
         let name = name.trim();
         let name = name
@@ -339,7 +329,8 @@ impl Gazetteer {
         };
         let &p = self.by_form.get(key.as_ref())?;
         let cands = self.patterns.get(p)?;
-        Some(f(cands, folded.as_bytes()))
+        let folded = folded.as_bytes();
+        Some(f(&mut cands.iter().filter(|c| case_ok(c, folded))))
     }
 
     /// The entry a matched name stands for on `date`: the best candidate valid then, else the
@@ -348,10 +339,8 @@ impl Gazetteer {
     pub fn resolve_at(&self, text: &str, m: &GazMatch, date: NaiveDate) -> EntryId {
         let span = text.get(m.start..m.end).unwrap_or("");
         let kind = self.entry(m.entry).kind;
-        self.with_candidates(span, |cands, folded| {
+        self.with_candidates(span, |cands| {
             cands
-                .iter()
-                .filter(|c| case_ok(c, folded))
                 .map(|c| c.entry)
                 .filter(|&id| self.entry(id).kind == kind)
                 .find(|&id| self.entry(id).valid_at(date))
