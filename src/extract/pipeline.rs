@@ -626,3 +626,88 @@ fn hash_hex(parts: &[&str]) -> String {
     let hex = h.finalize().to_hex();
     hex.as_str()[..32].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where one core's time goes, stage by stage, over the newswire corpus (bodies):
+    /// `cargo test --release --lib stage_times -- --ignored --nocapture`.
+    ///
+    /// First the time tagger alone, three passes over the corpus: the first pass also builds
+    /// the states of the rules' lazy DFAs, the later ones show the warm cost. Then each stage
+    /// on its own, article by article, and the whole pipeline on the same article: a stage
+    /// runs with the caches as the other stages leave them, as it does in production.
+    #[test]
+    #[ignore]
+    fn stage_times() {
+        use std::time::{Duration, Instant};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/newswire-2452.jsonl"
+        );
+        let Ok(raw) = std::fs::read_to_string(path) else {
+            eprintln!("skipped: {path} not found");
+            return;
+        };
+        let articles: Vec<Article> = raw
+            .lines()
+            .filter_map(|l| crate::article::decode(l.as_bytes(), &Default::default()).ok())
+            .collect();
+        let p = Pipeline::new(&ExtractConfig::default(), &[]).expect("builtin tables");
+        let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
+        let mb_s = |d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+        for pass in 0..3 {
+            let s = Instant::now();
+            for a in &articles {
+                let cleaned = markup::clean(&a.text);
+                std::hint::black_box(p.time.tag(&cleaned.text, a.published_at.as_ref()));
+            }
+            let d = s.elapsed();
+            eprintln!(
+                "time tagger alone, pass {pass}: {d:.1?} ({:.1} MB/s)",
+                mb_s(d)
+            );
+        }
+        let mut t = [Duration::ZERO; 5];
+        for a in &articles {
+            let s = Instant::now();
+            let cleaned = markup::clean(&a.text);
+            t[0] += s.elapsed();
+            let text = cleaned.text.as_str();
+            let s = Instant::now();
+            let seg = p.segmenter.segment(text);
+            t[1] += s.elapsed();
+            let s = Instant::now();
+            let times = p.time.tag(text, a.published_at.as_ref());
+            t[2] += s.elapsed();
+            let s = Instant::now();
+            let day = a.published_at.map(|r| r.instant.date_naive());
+            let resolved = resolve::resolve(text, &seg, &p.ner, &p.gazetteer, day);
+            t[3] += s.elapsed();
+            let s = Instant::now();
+            let out = p.run(a, None);
+            t[4] += s.elapsed();
+            std::hint::black_box((times, resolved, out));
+        }
+        let names = [
+            "markup",
+            "segmentation",
+            "time expressions",
+            "actors (gazetteer + tagger)",
+            "whole pipeline",
+        ];
+        for (n, d) in names.iter().zip(t) {
+            eprintln!(
+                "{n:>28}: {:7.1} ms  {:6.1} MB/s",
+                d.as_secs_f64() * 1e3,
+                mb_s(d)
+            );
+        }
+        eprintln!(
+            "{} articles, {:.2} MB of text",
+            articles.len(),
+            bytes as f64 / 1e6
+        );
+    }
+}

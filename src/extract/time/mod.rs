@@ -21,6 +21,13 @@
 //! few numeric requirements per sentence, and only rules whose requirements are all present
 //! in a sentence are run on it. Text is cut into sentence-sized pieces of bounded length, so
 //! the cost is linear in the text whatever it contains.
+//!
+//! A rule whose matches can only start with known words ("%MONTH %DAY", "every %UNIT") is not
+//! scanned over the sentence but run anchored where one of those words starts (the same
+//! Aho-Corasick pass finds them): a few short searches instead of a scan, and far fewer lazy
+//! DFA states to build and keep in cache. The rules are compiled with ASCII classes (no
+//! Unicode `\s` or case folding, which multiply the states) over a copy of the text whose
+//! Unicode spaces are ASCII ones of the same byte length.
 
 mod pattern;
 mod segment;
@@ -29,15 +36,19 @@ mod template;
 mod tense;
 mod value;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use aho_corasick::AhoCorasick;
 use chrono::{Datelike, NaiveDate};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input, PatternID, meta};
 
 use crate::article::ReferenceTime;
 use pattern::{
-    Lexicon, Normalizer, Requirement, expand_rule_pattern, is_word_char, requirements_of,
+    Lexicon, Normalizer, Requirement, expand_rule_pattern, is_word_char, leading_words,
+    requirements_of,
 };
 use template::{Context, Flags, Template};
 use tense::Cues;
@@ -116,7 +127,12 @@ enum Yield {
 struct Rule {
     name: String,
     yields: Yield,
-    regex: Regex,
+    /// `regex_automata`'s engine rather than the `regex` crate's wrapper of it: only it can
+    /// run a search anchored at a position with the text around it still visible to `\b`.
+    regex: meta::Regex,
+    /// The set of words every match starts with (an index into `TimeTagger::anchor_sets`),
+    /// when the rule has one (see [`pattern::leading_words`]).
+    anchor: Option<usize>,
     /// Capture groups with their normalizers, by name.
     groups: Vec<(String, Normalizer)>,
     /// The capture slot of each of `groups`, and of the expression's span (`T`, else the match).
@@ -138,6 +154,10 @@ pub struct TimeTagger {
     words: AhoCorasick,
     /// For each word of `words`, the requirements it satisfies.
     word_requirements: Vec<Vec<usize>>,
+    /// For each word of `words`, the anchor sets (leading words of rules) it belongs to.
+    word_anchors: Vec<Vec<usize>>,
+    /// How many distinct anchor sets the rules have.
+    anchor_sets: usize,
     /// The other requirements, run as a (small) regex set per sentence.
     regex_requirements: RegexSet,
     /// For each pattern of `regex_requirements`, its requirement.
@@ -165,8 +185,31 @@ struct Scratch {
     met: Vec<usize>,
     group_ids: Vec<usize>,
     rule_ids: Vec<usize>,
-    locations: Vec<Option<regex::CaptureLocations>>,
+    /// Per rule, its capture slots (made at its first search in a `tag` call).
+    captures: Vec<Option<Captures>>,
+    /// Per anchor set, where its words start in the sentence (sentence offsets, ascending).
+    anchors: Vec<Vec<usize>>,
+    /// Scan every sentence whole, never anchored (tests check both find the same).
+    scan_only: bool,
 }
+
+/// A word of the tagger's Aho-Corasick pass found in the text.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    /// The index of the word.
+    word: usize,
+    /// Whether it stands at word edges: only then does it meet a requirement (anchors count
+    /// anywhere).
+    whole: bool,
+}
+
+/// Above this many places to try, an anchored rule scans the sentence instead: a scan costs
+/// about as much as this many anchored searches.
+const MAX_ANCHORED: usize = 8;
+
+/// Words of three letters or more too frequent to anchor a rule on.
+const FREQUENT_WORDS: &[&str] = &["the", "and", "for"];
 
 /// A rule match before overlap resolution.
 #[derive(Debug, Clone)]
@@ -196,6 +239,7 @@ impl TimeTagger {
         let mut requirements: Vec<Requirement> = Vec::new();
         // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+        let mut anchor_sets: Vec<Vec<String>> = Vec::new();
         for row in tables::rows("rules.tsv", rules_table, 4)? {
             let name = row.get(0).to_string();
             let err = |reason: String| TimeRulesError::Rule {
@@ -216,10 +260,22 @@ impl TimeTagger {
                 }
             };
             let (source, groups) = expand_rule_pattern(row.get(2), &lexicon).map_err(&err)?;
-            let regex = regex::RegexBuilder::new(&source)
-                .size_limit(1 << 24)
-                .build()
+            let regex = compile(&source, 1 << 24)
                 .map_err(|e| err(format!("pattern does not compile: {e}")))?;
+            // Anchoring pays only when the leading words are rare: "the", "in" or "a" would
+            // put a place at every few words, and their hits would slow the word pass down.
+            let anchor = leading_words(row.get(2), &lexicon)
+                .filter(|ws| {
+                    ws.iter()
+                        .all(|w| w.len() >= 3 && !FREQUENT_WORDS.contains(&w.as_str()))
+                })
+                .map(|words| match anchor_sets.iter().position(|a| *a == words) {
+                    Some(k) => k,
+                    None => {
+                        anchor_sets.push(words);
+                        anchor_sets.len() - 1
+                    }
+                });
             let value = Template::parse(row.get(3)).map_err(|e| err(format!("value: {e}")))?;
             let modifier = Template::parse(row.get(4)).map_err(|e| err(format!("mod: {e}")))?;
             for g in value.groups().into_iter().chain(modifier.groups()) {
@@ -251,7 +307,7 @@ impl TimeTagger {
                 Some((_, members)) => members.push(rules.len()),
                 None => group_keys.push((key, vec![rules.len()])),
             }
-            let slot = |name: &str| regex.capture_names().position(|n| n == Some(name));
+            let slot = |name: &str| regex.group_info().to_index(PatternID::ZERO, name);
             let group_slots = groups
                 .iter()
                 .map(|(g, _)| {
@@ -260,6 +316,7 @@ impl TimeTagger {
                 .collect::<Result<Vec<_>, _>>()?;
             let span_slot = slot("T").unwrap_or(0);
             rules.push(Rule {
+                anchor,
                 group_slots,
                 span_slot,
                 name,
@@ -273,20 +330,22 @@ impl TimeTagger {
         }
         let mut word_list: Vec<String> = Vec::new();
         let mut word_requirements: Vec<Vec<usize>> = Vec::new();
+        let mut word_anchors: Vec<Vec<usize>> = Vec::new();
+        let word_index = |w: &str, list: &mut Vec<String>| match list.iter().position(|x| x == w) {
+            Some(k) => k,
+            None => {
+                list.push(w.to_string());
+                list.len() - 1
+            }
+        };
         let mut regex_sources: Vec<&str> = Vec::new();
         let mut regex_requirement_ids = Vec::new();
         for (id, req) in requirements.iter().enumerate() {
             match req {
                 Requirement::Words(ws) => {
                     for w in ws {
-                        let k = match word_list.iter().position(|x| x == w) {
-                            Some(k) => k,
-                            None => {
-                                word_list.push(w.clone());
-                                word_requirements.push(Vec::new());
-                                word_list.len() - 1
-                            }
-                        };
+                        let k = word_index(w, &mut word_list);
+                        word_requirements.resize(word_list.len(), Vec::new());
                         word_requirements[k].push(id);
                     }
                 }
@@ -296,6 +355,15 @@ impl TimeTagger {
                 }
             }
         }
+        for (a, ws) in anchor_sets.iter().enumerate() {
+            for w in ws {
+                let k = word_index(w, &mut word_list);
+                word_anchors.resize(word_list.len(), Vec::new());
+                word_anchors[k].push(a);
+            }
+        }
+        word_requirements.resize(word_list.len(), Vec::new());
+        word_anchors.resize(word_list.len(), Vec::new());
         let words = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
@@ -303,12 +371,19 @@ impl TimeTagger {
             .map_err(|e| TimeRulesError::RuleSet {
                 reason: e.to_string(),
             })?;
-        let regex_requirements = RegexSetBuilder::new(&regex_sources)
-            .size_limit(1 << 26)
-            .build()
-            .map_err(|e| TimeRulesError::RuleSet {
-                reason: e.to_string(),
-            })?;
+        // ASCII classes as for the rules (see `compile`), unless a requirement needs Unicode.
+        let set = |unicode: bool| {
+            RegexSetBuilder::new(&regex_sources)
+                .size_limit(1 << 26)
+                .unicode(unicode)
+                .build()
+        };
+        let regex_requirements =
+            set(false)
+                .or_else(|_| set(true))
+                .map_err(|e| TimeRulesError::RuleSet {
+                    reason: e.to_string(),
+                })?;
         let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); requirements.len()];
         let mut groups = Vec::with_capacity(group_keys.len());
         for (g, (key, members)) in group_keys.into_iter().enumerate() {
@@ -325,6 +400,8 @@ impl TimeTagger {
             rules,
             words,
             word_requirements,
+            word_anchors,
+            anchor_sets: anchor_sets.len(),
             regex_requirements,
             regex_requirement_ids,
             needed_by,
@@ -347,15 +424,16 @@ impl TimeTagger {
         let mut out = Vec::new();
         let mut anchor: Option<value::Point> = None;
         let mut period: Option<value::Point> = None;
-        let hits = self.word_hits(text);
+        let searched = ascii_spaces(text);
+        let hits = self.word_hits(&searched);
         let mut scratch = Scratch::default();
         for sentence in segment::sentences(text) {
             // The sentence's words, for the tense of its expressions; read at the first need.
             let mut words: Option<Vec<(usize, usize)>> = None;
-            let lo = hits.partition_point(|h| h.0 < sentence.0);
-            let hi = hits.partition_point(|h| h.0 < sentence.1);
+            let lo = hits.partition_point(|h| h.start < sentence.0);
+            let hi = hits.partition_point(|h| h.start < sentence.1);
             let found = hits.get(lo..hi).unwrap_or(&[]);
-            let chosen = self.candidates_in(text, sentence, found, &mut scratch);
+            let chosen = self.candidates_in(&searched, sentence, found, &mut scratch);
             for cand in chosen {
                 let rule = &self.rules[cand.rule];
                 let Yield::Timex(kind) = rule.yields else {
@@ -388,16 +466,24 @@ impl TimeTagger {
     }
 
     /// The rule matches of one sentence that survive overlap resolution, in text order.
-    /// Start offsets of the requirement words found in `text` (at word edges), with the
-    /// index of the word, sorted by start.
-    fn word_hits(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut hits: Vec<(usize, usize)> = self
+    /// The requirement words found in `text` at word edges and the leading words found
+    /// anywhere, sorted by start.
+    fn word_hits(&self, text: &str) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = self
             .words
             .find_overlapping_iter(text)
-            .filter(|m| at_word_edges(text, m.start(), m.end()))
-            .map(|m| (m.start(), m.pattern().as_usize()))
+            .filter_map(|m| {
+                let word = m.pattern().as_usize();
+                let whole = at_word_edges(text, m.start(), m.end());
+                let anchors = self.word_anchors.get(word).is_some_and(|a| !a.is_empty());
+                (whole || anchors).then_some(Hit {
+                    start: m.start(),
+                    word,
+                    whole,
+                })
+            })
             .collect();
-        hits.sort_unstable();
+        hits.sort_unstable_by_key(|h| (h.start, h.word));
         hits
     }
 
@@ -407,7 +493,7 @@ impl TimeTagger {
         &self,
         text: &str,
         (s_start, s_end): (usize, usize),
-        hits: &[(usize, usize)],
+        hits: &[Hit],
         scratch: &mut Scratch,
     ) -> Vec<Candidate> {
         let Some(hay) = text.get(s_start..s_end) else {
@@ -418,12 +504,15 @@ impl TimeTagger {
             met,
             group_ids,
             rule_ids,
-            locations,
+            captures,
+            anchors,
+            scan_only,
         } = scratch;
         met.clear();
         met.extend(
             hits.iter()
-                .flat_map(|&(_, w)| self.word_requirements[w].iter().copied()),
+                .filter(|h| h.whole)
+                .flat_map(|h| self.word_requirements[h.word].iter().copied()),
         );
         set.clear();
         set.resize(self.regex_requirements.len(), false);
@@ -455,40 +544,45 @@ impl TimeTagger {
             }
         }
         rule_ids.sort_unstable();
-        if locations.len() < self.rules.len() {
-            locations.resize_with(self.rules.len(), || None);
+        if captures.len() < self.rules.len() {
+            captures.resize_with(self.rules.len(), || None);
+        }
+        anchors.resize_with(self.anchor_sets, Vec::new);
+        for places in anchors.iter_mut() {
+            places.clear();
+        }
+        for h in hits {
+            for &a in &self.word_anchors[h.word] {
+                let at = h.start - s_start;
+                if anchors[a].last() != Some(&at) {
+                    anchors[a].push(at);
+                }
+            }
         }
         let mut cands = Vec::new();
         for &idx in rule_ids.iter() {
             let rule = &self.rules[idx];
-            // One search per match with capture slots reused across sentences: most triggered
-            // rules do not match, and a miss then costs one DFA scan and no allocation.
-            let Some(locs) = locations.get_mut(idx) else {
+            // Capture slots are reused across sentences: most triggered rules do not match,
+            // and a miss then costs one DFA search and no allocation.
+            let Some(caps) = captures.get_mut(idx) else {
                 continue;
             };
-            let locs = locs.get_or_insert_with(|| rule.regex.capture_locations());
-            let mut at = 0;
-            while at <= hay.len() {
-                let Some(whole) = rule.regex.captures_read_at(locs, hay, at) else {
-                    break;
+            let caps = caps.get_or_insert_with(|| rule.regex.create_captures());
+            let mut found = |caps: &Captures| {
+                let Some(span) = caps.get_group(rule.span_slot) else {
+                    return;
                 };
-                at = if whole.end() > whole.start() {
-                    whole.end()
-                } else {
-                    hay.get(whole.end()..)
-                        .and_then(|rest| rest.chars().next())
-                        .map_or(hay.len() + 1, |c| whole.end() + c.len_utf8())
-                };
-                let Some((ms, me)) = locs.get(rule.span_slot) else {
-                    continue;
-                };
+                let (ms, me) = (span.start, span.end);
                 if ms == me || !at_word_edges(hay, ms, me) {
-                    continue;
+                    return;
                 }
                 let captures = rule
                     .group_slots
                     .iter()
-                    .map(|&k| locs.get(k).map(|(a, b)| (s_start + a, s_start + b)))
+                    .map(|&k| {
+                        caps.get_group(k)
+                            .map(|g| (s_start + g.start, s_start + g.end))
+                    })
                     .collect();
                 cands.push(Candidate {
                     start: s_start + ms,
@@ -497,6 +591,47 @@ impl TimeTagger {
                     sentence: (s_start, s_end),
                     captures,
                 });
+            };
+            // Where the next search starts after a match: its end, or one character further
+            // for an empty match (as an iterator over matches would).
+            let after = |m: regex_automata::Match| {
+                if m.end() > m.start() {
+                    m.end()
+                } else {
+                    hay.get(m.end()..)
+                        .and_then(|rest| rest.chars().next())
+                        .map_or(hay.len() + 1, |c| m.end() + c.len_utf8())
+                }
+            };
+            match rule.anchor.and_then(|a| anchors.get(a)) {
+                // Every match starts at one of `places`: the leftmost match from `at` is the
+                // first anchored match at a place from `at` on.
+                Some(places) if places.len() <= MAX_ANCHORED && !*scan_only => {
+                    let mut at = 0;
+                    for &p in places {
+                        if p < at {
+                            continue;
+                        }
+                        let input = Input::new(hay).range(p..).anchored(Anchored::Yes);
+                        rule.regex.search_captures(&input, caps);
+                        if let Some(m) = caps.get_match() {
+                            at = after(m);
+                            found(caps);
+                        }
+                    }
+                }
+                _ => {
+                    let mut at = 0;
+                    while at <= hay.len() {
+                        rule.regex
+                            .search_captures(&Input::new(hay).range(at..), caps);
+                        let Some(m) = caps.get_match() else {
+                            break;
+                        };
+                        at = after(m);
+                        found(caps);
+                    }
+                }
             }
         }
         // Longest match wins; among equals, the earlier rule in the table.
@@ -579,15 +714,50 @@ impl TimeTagger {
         let sentence = segment::sentences(text)
             .into_iter()
             .find(|&(s, e)| s <= start && end <= e)?;
-        let hits = self.word_hits(text);
-        let lo = hits.partition_point(|h| h.0 < sentence.0);
-        let hi = hits.partition_point(|h| h.0 < sentence.1);
+        let searched = ascii_spaces(text);
+        let hits = self.word_hits(&searched);
+        let lo = hits.partition_point(|h| h.start < sentence.0);
+        let hi = hits.partition_point(|h| h.start < sentence.1);
         let found = hits.get(lo..hi).unwrap_or(&[]);
-        self.candidates_in(text, sentence, found, &mut Scratch::default())
+        self.candidates_in(&searched, sentence, found, &mut Scratch::default())
             .into_iter()
             .find(|c| c.start == start && c.end == end)
             .map(|c| self.rules[c.rule].name.as_str())
     }
+}
+
+/// `text` with each non-ASCII whitespace character (a no-break space, a thin space...) replaced
+/// by as many ASCII spaces as it has bytes: the offsets stay the same, and the rules can then
+/// be compiled with ASCII classes. Unicode `\s` and case folding multiply the states of every
+/// rule's automaton (there are about a thousand `\s` in the rules), and building those states
+/// lazily was the largest single cost of tagging a fresh text.
+fn ascii_spaces(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && c.is_whitespace()) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii() && c.is_whitespace() {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Compiles a rule or requirement regex with ASCII classes and case folding (see
+/// [`ascii_spaces`]), or with Unicode ones when it needs them (a negated class such as
+/// `[^;]` must not match half of a character).
+fn compile(source: &str, nfa_size_limit: usize) -> Result<meta::Regex, String> {
+    let build = |unicode: bool| {
+        meta::Regex::builder()
+            .syntax(regex_automata::util::syntax::Config::new().unicode(unicode))
+            .configure(meta::Config::new().nfa_size_limit(Some(nfa_size_limit)))
+            .build(source)
+            .map_err(|e| e.to_string())
+    };
+    build(false).or_else(|_| build(true))
 }
 
 /// True when `[start, end)` neither begins nor ends inside a word (checked on Unicode

@@ -51,6 +51,10 @@ pub(crate) struct PatternDef {
     /// each phrase, lower-cased ("least" for "at least": a phrase cannot occur without it, and
     /// the longest word is the rarest), which the prefilter looks for with Aho-Corasick.
     pub first_words: Option<Vec<String>>,
+    /// When the pattern is only vocabulary classes: the word each phrase starts with, lower
+    /// case ("at" for "at least"), so that a rule starting with this pattern can be searched
+    /// only where such a word starts (see [`leading_words`]).
+    pub lead_words: Option<Vec<String>>,
 }
 
 /// Something a rule cannot match without, as the prefilter checks it.
@@ -175,12 +179,24 @@ impl Lexicon {
                 words.dedup();
                 words
             });
+            let lead_words = vocab_only(row.get(1)).and_then(|names| {
+                let mut words = names
+                    .iter()
+                    .filter_map(|n| classes.get(*n))
+                    .flat_map(|c| c.entries.iter())
+                    .map(|(phrase, _, _)| leading_word(phrase))
+                    .collect::<Option<Vec<String>>>()?;
+                words.sort();
+                words.dedup();
+                Some(words)
+            });
             defs.insert(
                 row.get(0).to_string(),
                 PatternDef {
                     regex,
                     normalizer,
                     first_words,
+                    lead_words,
                 },
             );
         }
@@ -418,18 +434,22 @@ fn vocab_only(src: &str) -> Option<Vec<&str>> {
         .collect()
 }
 
-/// Replaces `@class` references in a pattern regex by the class alternation.
+/// Replaces `@class` references in a pattern regex by the class alternation, and `\b` by the
+/// ASCII word boundary: a Unicode `\b` makes the lazy DFA give up at the first non-ASCII byte
+/// of a sentence (a curly quote, a dash) and the search fall back to a far slower engine.
 fn expand_vocab_refs(src: &str, classes: &HashMap<String, Class>) -> Result<String, String> {
     let mut out = String::with_capacity(src.len());
     let mut chars = src.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
         match c {
-            '\\' => {
-                out.push(c);
-                if let Some((_, n)) = chars.next() {
+            '\\' => match chars.next() {
+                Some((_, 'b')) => out.push_str(r"(?-u:\b)"),
+                Some((_, n)) => {
+                    out.push(c);
                     out.push(n);
                 }
-            }
+                None => out.push(c),
+            },
             '@' => {
                 let mut name = String::new();
                 while let Some(&(_, n)) = chars.peek() {
@@ -629,6 +649,149 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
     out
 }
 
+/// The ASCII letters and digits a phrase starts with, lower case; `None` when it starts
+/// with anything else.
+fn leading_word(phrase: &str) -> Option<String> {
+    let end = phrase
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(phrase.len());
+    (end > 0).then(|| phrase[..end].to_ascii_lowercase())
+}
+
+/// The words every match of a rule starts with, lower case: the phrases' first words for a
+/// rule that starts with a vocabulary pattern ("%MONTH %DAY"), the word itself for one that
+/// starts with a literal word ("the past %UNIT"), the first word of each alternative for one
+/// that starts with a group of them ("(?:every|each) %UNIT"). `None` when a match may start
+/// otherwise: with a number, an optional part, a character class, or when the rule has a
+/// top-level alternation.
+///
+/// The tagger then runs such a rule anchored at the places one of these words starts instead
+/// of scanning the whole sentence: a few short anchored searches touch a handful of DFA states
+/// where a scan walks (and first builds) the states of every partial match in the sentence.
+/// The words are found case-insensitively and anywhere (not only at word edges), so the
+/// places are a superset of where a match can start and the matches are the scan's.
+pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Vec<String>> {
+    let chars: Vec<char> = src.chars().collect();
+    if has_top_level_alternation(&chars) {
+        return None;
+    }
+    let optional_at = |j: usize| matches!(chars.get(j), Some('?' | '*' | '{'));
+    let mut i = 0;
+    // The span mark and a word boundary match no text.
+    loop {
+        match chars.get(i..) {
+            Some(['<', ..]) => i += 1,
+            Some(['\\', 'b', ..]) => i += 2,
+            _ => break,
+        }
+    }
+    // The letters of a literal word starting at `j` that a match must contain (the last one
+    // is dropped when optional: "years?"), and the index after them.
+    let literal = |j: usize| -> Option<(String, usize)> {
+        let end = j + chars
+            .get(j..)?
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let keep = if optional_at(end) { end - 1 } else { end };
+        (keep > j).then(|| {
+            (
+                chars[j..keep].iter().collect::<String>().to_lowercase(),
+                end,
+            )
+        })
+    };
+    let mut words = match chars.get(i)? {
+        '%' => {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if optional_at(j) {
+                return None;
+            }
+            let name: String = chars[i + 1..j].iter().collect();
+            let base = match name.rsplit_once('_') {
+                Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
+                _ => name.as_str(),
+            };
+            lexicon.patterns.get(base)?.lead_words.clone()?
+        }
+        c if c.is_ascii_alphabetic() => vec![literal(i)?.0],
+        '(' => {
+            let inner_start = match chars.get(i + 1..)? {
+                ['?', ':', ..] => i + 3,
+                ['?', '-', 'i', ':', ..] | ['?', 'i', '-', ':', ..] => i + 5,
+                ['?', 'i', ':', ..] => i + 4,
+                _ => return None,
+            };
+            let close = closing_paren(&chars, i)?;
+            if optional_at(close + 1) {
+                return None;
+            }
+            let mut words = Vec::new();
+            for (a, _) in top_level_alternatives(&chars, inner_start, close) {
+                words.push(literal(a)?.0);
+            }
+            words
+        }
+        _ => return None,
+    };
+    words.sort();
+    words.dedup();
+    Some(words)
+}
+
+/// Whether a pattern has a `|` outside every group and character class.
+fn has_top_level_alternation(chars: &[char]) -> bool {
+    top_level_alternatives(chars, 0, chars.len()).len() > 1
+}
+
+/// The alternatives of `chars[from..to]` split at the `|` of its own level, as `(start, end)`.
+fn top_level_alternatives(chars: &[char], from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let (mut depth, mut in_class, mut start, mut i) = (0usize, false, from, from);
+    while i < to {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => depth = depth.saturating_sub(1),
+            '|' if !in_class && depth == 0 => {
+                out.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push((start, to));
+    out
+}
+
+/// The index of the `)` closing the group opened at `chars[open]`.
+fn closing_paren(chars: &[char], open: usize) -> Option<usize> {
+    let (mut depth, mut in_class, mut i) = (0usize, false, open);
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// A group `(?:a|b c|d)` of plain words starting at `chars[open]`: the longest word of each
 /// alternative, and the index after the closing parenthesis. `None` when the group holds
 /// anything else, or a word too short or common to be worth looking for.
@@ -762,6 +925,39 @@ mod tests {
             vec![Requirement::Words(vec!["ago".into()]), month.clone()]
         );
         assert_eq!(requirements_of("%MONTH agos?", &l), vec![month]);
+    }
+
+    #[test]
+    fn leading_words_are_where_every_match_starts() {
+        let l = lex();
+        let words = |v: &[&str]| Some(v.iter().map(|w| w.to_string()).collect::<Vec<_>>());
+        let month = words(&["jan", "january", "may"]);
+        assert_eq!(leading_words("%MONTH %YEAR", &l), month);
+        assert_eq!(leading_words("<%MONTH_2> %YEAR", &l), month);
+        assert_eq!(leading_words("\\b%MONTH", &l), month);
+        assert_eq!(leading_words("the (?:past|last) %NUM", &l), words(&["the"]));
+        assert_eq!(leading_words("years? ago", &l), words(&["year"]));
+        assert_eq!(
+            leading_words("(?:every|each|per) %MONTH", &l),
+            words(&["each", "every", "per"])
+        );
+        assert_eq!(
+            leading_words("(?-i:March (?:for|of))", &l),
+            words(&["march"])
+        );
+        // A number, an optional part, a class or an alternation can start a match.
+        assert_eq!(leading_words("%NUM %MONTH", &l), None);
+        assert_eq!(leading_words("%MONTH? %YEAR", &l), None);
+        assert_eq!(leading_words("(?:the )?%MONTH", &l), None);
+        assert_eq!(leading_words("(?:once|[a-z]+ times) a", &l), None);
+        assert_eq!(leading_words("today|%MONTH", &l), None);
+        assert_eq!(leading_words("[0-9]+ %MONTH", &l), None);
+    }
+
+    #[test]
+    fn pattern_word_boundaries_are_ascii() {
+        let l = Lexicon::from_tables("", "Y\t[0-9]{4}\\b\tyear\n").unwrap();
+        assert_eq!(l.patterns["Y"].regex, r"[0-9]{4}(?-u:\b)");
     }
 
     #[test]

@@ -289,3 +289,90 @@ proptest::proptest! {
         }
     }
 }
+
+/// Every match of every sentence, as (start, end, rule), anchored where the tagger anchors or
+/// always scanning.
+fn all_candidates(text: &str, scan_only: bool) -> Vec<(usize, usize, usize)> {
+    let searched = ascii_spaces(text);
+    let hits = TAGGER.word_hits(&searched);
+    let mut scratch = Scratch {
+        scan_only,
+        ..Scratch::default()
+    };
+    let mut out = Vec::new();
+    for sentence in segment::sentences(text) {
+        let lo = hits.partition_point(|h| h.start < sentence.0);
+        let hi = hits.partition_point(|h| h.start < sentence.1);
+        let found = hits.get(lo..hi).unwrap_or(&[]);
+        out.extend(
+            TAGGER
+                .candidates_in(&searched, sentence, found, &mut scratch)
+                .into_iter()
+                .map(|c| (c.start, c.end, c.rule)),
+        );
+    }
+    out
+}
+
+#[test]
+fn anchored_searches_find_what_scans_find() {
+    let texts = [
+        "On Tuesday, Nov. 25, 2025 the minister said that last week, on Monday morning, \
+         the talks began; they will resume next Monday or early December.",
+        "Mid-November and late 2024, the end of the year, the past three years, this month, \
+         every Friday, since March 2023, from March to May, a year earlier.",
+        "Sunday's vote, Mondays and Tuesdays, sept. 11, September 11th, may 5, May 2020, \
+         the coming weeks, Wednesday\u{a0}night, the holiday season, Christmas Day 2024.",
+    ];
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/newswire-2452.jsonl"
+    ))
+    .unwrap_or_default();
+    let articles = corpus
+        .lines()
+        .take(60)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string));
+    let mut compared = 0;
+    for text in texts.iter().map(|t| t.to_string()).chain(articles) {
+        let anchored = all_candidates(&text, false);
+        assert_eq!(anchored, all_candidates(&text, true), "{text}");
+        compared += anchored.len();
+    }
+    assert!(compared > 30, "only {compared} matches compared");
+}
+
+#[test]
+fn unicode_spaces_match_like_spaces() {
+    // A no-break space and a thin space inside expressions, as agencies write them.
+    assert_eq!(
+        value(
+            "It ended on 25\u{a0}November 2025.",
+            "25\u{a0}November 2025"
+        ),
+        "2025-11-25"
+    );
+    assert_eq!(
+        value("due in three\u{2009}weeks", "three\u{2009}weeks"),
+        "P3W"
+    );
+}
+
+proptest::proptest! {
+    /// Anchored and scanning searches agree on any mix of time words, numbers and noise.
+    #[test]
+    fn anchored_equals_scan_on_time_word_soup(words in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "the", "last", "next", "early", "late", "mid-", "Monday", "Tue.", "Nov.", "May",
+            "march", "2025", "25", "11/25/2025", "three", "a", "few", "days", "weeks", "ago",
+            "year", "every", "each", "since", "in", "on", "of", ",", ".", "(", "\u{a0}",
+            "morning", "spring", "Christmas", "fiscal", "quarter", "Q3", "this", "that",
+            "earlier", "later", "decade", "1990s", "today", "about", "nearly", "per",
+        ]),
+        0..40,
+    )) {
+        let text = words.join(" ");
+        proptest::prop_assert_eq!(all_candidates(&text, false), all_candidates(&text, true));
+    }
+}
