@@ -156,8 +156,8 @@ pub struct TimeTagger {
     word_requirements: Vec<Vec<usize>>,
     /// For each word of `words`, the anchor sets (leading words of rules) it belongs to.
     word_anchors: Vec<Vec<usize>>,
-    /// How many distinct anchor sets the rules have.
-    anchor_sets: usize,
+    /// Per anchor set, whether its words count only at word starts.
+    anchor_word_start: Vec<bool>,
     /// The other requirements, run as a (small) regex set per sentence.
     regex_requirements: RegexSet,
     /// For each pattern of `regex_requirements`, its requirement.
@@ -199,9 +199,10 @@ struct Hit {
     start: usize,
     /// The index of the word.
     word: usize,
-    /// Whether it stands at word edges: only then does it meet a requirement (anchors count
-    /// anywhere).
+    /// Whether it stands at word edges: only then does it meet a requirement.
     whole: bool,
+    /// Whether it starts after no ASCII letter, digit or `_`: some anchors count only there.
+    word_start: bool,
 }
 
 /// Above this many places to try, an anchored rule scans the sentence instead: a scan costs
@@ -239,7 +240,7 @@ impl TimeTagger {
         let mut requirements: Vec<Requirement> = Vec::new();
         // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-        let mut anchor_sets: Vec<Vec<String>> = Vec::new();
+        let mut anchor_sets: Vec<pattern::Leading> = Vec::new();
         for row in tables::rows("rules.tsv", rules_table, 4)? {
             let name = row.get(0).to_string();
             let err = |reason: String| TimeRulesError::Rule {
@@ -264,15 +265,19 @@ impl TimeTagger {
                 .map_err(|e| err(format!("pattern does not compile: {e}")))?;
             // Anchoring pays only when the leading words are rare: "the", "in" or "a" would
             // put a place at every few words, and their hits would slow the word pass down.
+            // At word starts only, frequent words are fine: their hits are few.
             let anchor = leading_words(row.get(2), &lexicon)
-                .filter(|ws| {
-                    ws.iter()
-                        .all(|w| w.len() >= 3 && !FREQUENT_WORDS.contains(&w.as_str()))
+                .filter(|lead| {
+                    lead.word_start
+                        || lead
+                            .words
+                            .iter()
+                            .all(|w| w.len() >= 3 && !FREQUENT_WORDS.contains(&w.as_str()))
                 })
-                .map(|words| match anchor_sets.iter().position(|a| *a == words) {
+                .map(|lead| match anchor_sets.iter().position(|a| *a == lead) {
                     Some(k) => k,
                     None => {
-                        anchor_sets.push(words);
+                        anchor_sets.push(lead);
                         anchor_sets.len() - 1
                     }
                 });
@@ -355,8 +360,8 @@ impl TimeTagger {
                 }
             }
         }
-        for (a, ws) in anchor_sets.iter().enumerate() {
-            for w in ws {
+        for (a, lead) in anchor_sets.iter().enumerate() {
+            for w in &lead.words {
                 let k = word_index(w, &mut word_list);
                 word_anchors.resize(word_list.len(), Vec::new());
                 word_anchors[k].push(a);
@@ -401,7 +406,7 @@ impl TimeTagger {
             words,
             word_requirements,
             word_anchors,
-            anchor_sets: anchor_sets.len(),
+            anchor_word_start: anchor_sets.iter().map(|a| a.word_start).collect(),
             regex_requirements,
             regex_requirement_ids,
             needed_by,
@@ -466,8 +471,8 @@ impl TimeTagger {
     }
 
     /// The rule matches of one sentence that survive overlap resolution, in text order.
-    /// The requirement words found in `text` at word edges and the leading words found
-    /// anywhere, sorted by start.
+    /// The requirement words found in `text` at word edges and the leading words found where
+    /// they count (anywhere, or at word starts), sorted by start.
     fn word_hits(&self, text: &str) -> Vec<Hit> {
         let mut hits: Vec<Hit> = self
             .words
@@ -475,11 +480,20 @@ impl TimeTagger {
             .filter_map(|m| {
                 let word = m.pattern().as_usize();
                 let whole = at_word_edges(text, m.start(), m.end());
-                let anchors = self.word_anchors.get(word).is_some_and(|a| !a.is_empty());
+                let word_start = m.start() == 0
+                    || text
+                        .as_bytes()
+                        .get(m.start() - 1)
+                        .is_some_and(|&b| !b.is_ascii_alphanumeric() && b != b'_');
+                let anchors = self.word_anchors.get(word).is_some_and(|sets| {
+                    sets.iter()
+                        .any(|&a| word_start || !self.anchor_word_start[a])
+                });
                 (whole || anchors).then_some(Hit {
                     start: m.start(),
                     word,
                     whole,
+                    word_start,
                 })
             })
             .collect();
@@ -547,12 +561,15 @@ impl TimeTagger {
         if captures.len() < self.rules.len() {
             captures.resize_with(self.rules.len(), || None);
         }
-        anchors.resize_with(self.anchor_sets, Vec::new);
+        anchors.resize_with(self.anchor_word_start.len(), Vec::new);
         for places in anchors.iter_mut() {
             places.clear();
         }
         for h in hits {
             for &a in &self.word_anchors[h.word] {
+                if self.anchor_word_start[a] && !h.word_start {
+                    continue;
+                }
                 let at = h.start - s_start;
                 if anchors[a].last() != Some(&at) {
                     anchors[a].push(at);

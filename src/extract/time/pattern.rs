@@ -668,9 +668,10 @@ fn leading_word(phrase: &str) -> Option<String> {
 /// The tagger then runs such a rule anchored at the places one of these words starts instead
 /// of scanning the whole sentence: a few short anchored searches touch a handful of DFA states
 /// where a scan walks (and first builds) the states of every partial match in the sentence.
-/// The words are found case-insensitively and anywhere (not only at word edges), so the
-/// places are a superset of where a match can start and the matches are the scan's.
-pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Vec<String>> {
+/// The places must be a superset of where a match can start, so that the matches are the
+/// scan's: the words are found case-insensitively, and anywhere unless
+/// [`Leading::word_start`] says every match starts at a word start.
+pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Leading> {
     let chars: Vec<char> = src.chars().collect();
     if has_top_level_alternation(&chars) {
         return None;
@@ -701,6 +702,9 @@ pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Vec<String>>
             )
         })
     };
+    // Vocabulary phrases start with an ASCII `\b` (see `Class::alternation`); a literal in a
+    // rule has none: "the past" also matches in "bathe past".
+    let word_start = chars.get(i) == Some(&'%');
     let mut words = match chars.get(i)? {
         '%' => {
             let mut j = i + 1;
@@ -739,7 +743,16 @@ pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Vec<String>>
     };
     words.sort();
     words.dedup();
-    Some(words)
+    Some(Leading { words, word_start })
+}
+
+/// What every match of a rule starts with (see [`leading_words`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Leading {
+    /// One of these words, lower case.
+    pub words: Vec<String>,
+    /// Always at an ASCII word start (no ASCII letter, digit or `_` before it).
+    pub word_start: bool,
 }
 
 /// Whether a pattern has a `|` outside every group and character class.
@@ -930,11 +943,20 @@ mod tests {
     #[test]
     fn leading_words_are_where_every_match_starts() {
         let l = lex();
-        let words = |v: &[&str]| Some(v.iter().map(|w| w.to_string()).collect::<Vec<_>>());
-        let month = words(&["jan", "january", "may"]);
+        let words = |v: &[&str]| {
+            Some(Leading {
+                words: v.iter().map(|w| w.to_string()).collect(),
+                word_start: false,
+            })
+        };
+        let month = Some(Leading {
+            words: vec!["jan".into(), "january".into(), "may".into()],
+            word_start: true,
+        });
         assert_eq!(leading_words("%MONTH %YEAR", &l), month);
         assert_eq!(leading_words("<%MONTH_2> %YEAR", &l), month);
         assert_eq!(leading_words("\\b%MONTH", &l), month);
+        assert_eq!(leading_words("\\bthe", &l), words(&["the"]));
         assert_eq!(leading_words("the (?:past|last) %NUM", &l), words(&["the"]));
         assert_eq!(leading_words("years? ago", &l), words(&["year"]));
         assert_eq!(
