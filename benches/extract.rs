@@ -34,7 +34,25 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("extract");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(10);
+    // As `timeline extract` does: batches of 32 articles, each batch stage by stage.
+    let batches: Vec<Vec<(&Article, _)>> = articles
+        .chunks(32)
+        .map(|chunk| chunk.iter().map(|a| (a, None)).collect())
+        .collect();
     group.bench_function("newswire-400-articles-one-core", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for batch in &batches {
+                n += extractor
+                    .extract_batch(batch)
+                    .iter()
+                    .map(|e| e.records.len())
+                    .sum::<usize>();
+            }
+            n
+        })
+    });
+    group.bench_function("newswire-400-articles-one-core-one-by-one", |b| {
         b.iter(|| {
             let mut n = 0usize;
             for a in &articles {

@@ -13,13 +13,15 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use timeline::article::{self, ReferenceTime};
+use timeline::article::{self, Article, ReferenceTime};
 use timeline::config::Config;
-use timeline::extract::Extractor;
+use timeline::extract::{Extraction, Extractor};
 
 /// Lines per batch, and bytes per batch: whichever comes first.
 const BATCH_LINES: usize = 1024;
 const BATCH_BYTES: usize = 16 << 20;
+/// Lines per worker task: the articles of one chunk are extracted as one batch.
+const CHUNK_LINES: usize = 32;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -147,11 +149,13 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
                 break;
             }
             summary.input_bytes += batch_bytes as u64;
-            let outcomes: Vec<(usize, Outcome)> = batch
-                .par_iter()
-                .map(|(n, line)| (*n, process(line, &extractor, &limits, &args)))
+            // Each worker takes a chunk of lines and extracts its articles as one batch
+            // (stage by stage, see `Extractor::extract_batch`).
+            let outcomes: Vec<Vec<(usize, Outcome)>> = batch
+                .par_chunks(CHUNK_LINES)
+                .map(|chunk| process(chunk, &extractor, &limits, &args))
                 .collect();
-            for (n, outcome) in outcomes {
+            for (n, outcome) in outcomes.into_iter().flatten() {
                 match outcome {
                     Outcome::Blank => {}
                     Outcome::Rejected(reason) => {
@@ -197,15 +201,42 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn process(line: &[u8], extractor: &Extractor, limits: &article::Limits, args: &Args) -> Outcome {
-    if line.iter().all(|b| b.is_ascii_whitespace()) {
-        return Outcome::Blank;
+/// Decodes, extracts and encodes a chunk of numbered lines, in order.
+fn process(
+    chunk: &[(usize, Vec<u8>)],
+    extractor: &Extractor,
+    limits: &article::Limits,
+    args: &Args,
+) -> Vec<(usize, Outcome)> {
+    let mut outcomes: Vec<(usize, Outcome)> = Vec::with_capacity(chunk.len());
+    let mut articles = Vec::with_capacity(chunk.len());
+    for (n, line) in chunk {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            outcomes.push((*n, Outcome::Blank));
+            continue;
+        }
+        match article::decode(line, limits) {
+            Ok(a) => {
+                // Filled in below, once the batch is extracted.
+                outcomes.push((*n, Outcome::Blank));
+                articles.push((outcomes.len() - 1, a));
+            }
+            Err(e) => outcomes.push((*n, Outcome::Rejected(e.to_string()))),
+        }
     }
-    let article = match article::decode(line, limits) {
-        Ok(a) => a,
-        Err(e) => return Outcome::Rejected(e.to_string()),
-    };
-    let extraction = extractor.extract(&article, args.reference_time);
+    let batch: Vec<_> = articles
+        .iter()
+        .map(|(_, a)| (a, args.reference_time))
+        .collect();
+    let extractions = extractor.extract_batch(&batch);
+    for ((slot, article), extraction) in articles.iter().zip(extractions) {
+        outcomes[*slot].1 = encode(article, &extraction, args);
+    }
+    outcomes
+}
+
+/// The output lines of one article (records, or its annotations).
+fn encode(article: &Article, extraction: &Extraction, args: &Args) -> Outcome {
     let mut bytes = Vec::with_capacity(1024);
     let written = if args.annotations {
         serde_json::to_writer(&mut bytes, &extraction.annotations).map(|_| bytes.push(b'\n'))

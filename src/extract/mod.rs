@@ -101,11 +101,51 @@ impl Extractor {
     ) -> Extraction {
         self.pipeline.run(article, fallback_reference)
     }
+
+    /// Extracts several articles, each with its fallback reference time; the same results as
+    /// [`extract`](Self::extract) on each, in order, but faster: the batch goes through each
+    /// stage in turn, so that a stage's tables stay in the CPU caches across articles. A few
+    /// dozen articles per batch is enough.
+    pub fn extract_batch(&self, batch: &[(&Article, Option<ReferenceTime>)]) -> Vec<Extraction> {
+        self.pipeline.run_batch(batch)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_gives_what_one_by_one_gives() {
+        let x = Extractor::builtin().expect("builtin tables");
+        let mut titled = Article::new(
+            "b",
+            "Israeli forces withdrew behind the Yellow Line on Tuesday, the army said.",
+        );
+        titled.title = Some("Qatar's Prime Minister met Kalın in Cairo".into());
+        titled.published_at = ReferenceTime::parse("2025-11-25T14:30:00+03:00");
+        let mut french = Article::new("c", "Le ministre a rencontré son homologue mardi.");
+        french.language = Some("fr".into());
+        let articles = [
+            Article::new(
+                "a",
+                "Hamas said on Monday it had handed over the remains. Zelensky will visit \
+                 Washington in November to meet Trump.",
+            ),
+            titled,
+            french,
+            Article::new("d", ""),
+        ];
+        let fallback = ReferenceTime::parse("2025-11-20");
+        let batch: Vec<_> = articles.iter().map(|a| (a, fallback)).collect();
+        let together = x.extract_batch(&batch);
+        assert_eq!(together.len(), articles.len());
+        for (a, got) in articles.iter().zip(&together) {
+            assert_eq!(*got, x.extract(a, fallback), "{}", a.id);
+        }
+        assert!(together.iter().map(|e| e.records.len()).sum::<usize>() >= 3);
+        assert!(together[2].skipped.is_some());
+    }
 
     #[test]
     fn extractor_is_send_sync() {

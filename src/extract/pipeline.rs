@@ -58,6 +58,83 @@ impl Pipeline {
     }
 
     pub(crate) fn run(&self, article: &Article, fallback: Option<ReferenceTime>) -> Extraction {
+        let mut out = self.run_batch(&[(article, fallback)]);
+        out.pop().unwrap_or_else(|| Extraction {
+            records: Vec::new(),
+            skipped: None,
+            annotations: Annotations {
+                article_id: article.id.clone(),
+                skipped: None,
+                times: Vec::new(),
+                actors: Vec::new(),
+                events: Vec::new(),
+            },
+        })
+    }
+
+    /// Extracts a batch of articles stage by stage: every field's text preparation, then every
+    /// field's time expressions, then every field's actors, then events and records. Each
+    /// stage's tables (the time rules' automata, the gazetteer, the tagger's weights) then
+    /// stay in the CPU caches from one article to the next instead of evicting each other
+    /// within every article; on one core this is about 10-20% faster than going article by
+    /// article (`stage_times` shows both). The results are the same either way.
+    pub(crate) fn run_batch(&self, batch: &[(&Article, Option<ReferenceTime>)]) -> Vec<Extraction> {
+        let mut fields: Vec<Vec<Field>> = batch
+            .iter()
+            .map(|&(article, fallback)| {
+                if self.skip_reason(article).is_some() {
+                    return Vec::new();
+                }
+                let reference = article.published_at.or(fallback);
+                let title = article.title.as_deref().map(|t| ("title", t));
+                title
+                    .into_iter()
+                    .chain(std::iter::once(("text", article.text.as_str())))
+                    .map(|(name, original)| {
+                        let cleaned = markup::clean(original);
+                        let seg = self.segmenter.segment(&cleaned.text);
+                        Field {
+                            name,
+                            reference,
+                            cleaned,
+                            seg,
+                            times: Vec::new(),
+                            resolved: Resolved::default(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        for f in fields.iter_mut().flatten() {
+            let text = f.cleaned.text.as_str();
+            f.times = self.time.tag(text, f.reference.as_ref());
+            f.times.retain(|t| !f.seg.is_excluded(t.start, t.end));
+        }
+        for f in fields.iter_mut().flatten() {
+            let day = f.reference.map(|r| r.instant.date_naive());
+            f.resolved = resolve::resolve(&f.cleaned.text, &f.seg, &self.ner, &self.gazetteer, day);
+        }
+        batch
+            .iter()
+            .zip(fields)
+            .map(|(&(article, fallback), fields)| self.finish(article, fallback, &fields))
+            .collect()
+    }
+
+    /// Why an article is skipped as a whole, if it is.
+    fn skip_reason(&self, article: &Article) -> Option<String> {
+        let lang = article.language.as_ref()?;
+        (self.config.skip_non_english && !is_english(lang))
+            .then(|| format!("language {lang:?} is not English; only English is extracted"))
+    }
+
+    /// Events and records of an article whose fields went through the text stages.
+    fn finish(
+        &self,
+        article: &Article,
+        fallback: Option<ReferenceTime>,
+        fields: &[Field],
+    ) -> Extraction {
         let mut annotations = Annotations {
             article_id: article.id.clone(),
             skipped: None,
@@ -65,11 +142,7 @@ impl Pipeline {
             actors: Vec::new(),
             events: Vec::new(),
         };
-        if self.config.skip_non_english
-            && let Some(lang) = &article.language
-            && !is_english(lang)
-        {
-            let reason = format!("language {lang:?} is not English; only English is extracted");
+        if let Some(reason) = self.skip_reason(article) {
             annotations.skipped = Some(reason.clone());
             return Extraction {
                 records: Vec::new(),
@@ -86,26 +159,20 @@ impl Pipeline {
             title: article.title.clone(),
         };
         let mut records = Vec::new();
-        if let Some(title) = &article.title {
-            self.run_field(
-                "title",
-                title,
+        for field in fields {
+            let original = match field.name {
+                "title" => article.title.as_deref().unwrap_or_default(),
+                _ => article.text.as_str(),
+            };
+            self.finish_field(
+                field,
+                original,
                 article,
                 &article_ref,
-                reference,
                 &mut records,
                 &mut annotations,
             );
         }
-        self.run_field(
-            "text",
-            &article.text,
-            article,
-            &article_ref,
-            reference,
-            &mut records,
-            &mut annotations,
-        );
         records.retain(|r| r.confidence >= self.config.min_confidence);
         annotations.events = records.clone();
         Extraction {
@@ -115,33 +182,26 @@ impl Pipeline {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn run_field(
+    /// Annotations, events and records of one field.
+    fn finish_field(
         &self,
-        field: &'static str,
+        f: &Field,
         original: &str,
         article: &Article,
         article_ref: &ArticleRef,
-        reference: Option<ReferenceTime>,
         records: &mut Vec<Record>,
         ann: &mut Annotations,
     ) {
-        let cleaned = markup::clean(original);
+        let (field, reference) = (f.name, f.reference);
+        let cleaned = &f.cleaned;
         let text = cleaned.text.as_str();
-        let seg = self.segmenter.segment(text);
+        let seg = &f.seg;
+        let times = &f.times;
+        let resolved = &f.resolved;
         let cps = CodePoints::new(original);
         let to_cp = |b: usize| cps.at(cleaned.map.to_original(b));
 
-        let times: Vec<Timex> = self
-            .time
-            .tag(text, reference.as_ref())
-            .into_iter()
-            .filter(|t| !seg.is_excluded(t.start, t.end))
-            .collect();
-        let day = reference.map(|r| r.instant.date_naive());
-        let resolved = resolve::resolve(text, &seg, &self.ner, &self.gazetteer, day);
-
-        for t in &times {
+        for t in times {
             ann.times.push(TimeAnnotation {
                 start: to_cp(t.start),
                 end: to_cp(t.end),
@@ -195,11 +255,11 @@ impl Pipeline {
         let ctx = FieldContext {
             field,
             text,
-            seg: &seg,
-            times: &times,
+            seg,
+            times,
             sentence_times,
             inherited,
-            resolved: &resolved,
+            resolved,
             reference,
             offset,
             article,
@@ -227,7 +287,7 @@ impl Pipeline {
             let toks = &seg.tokens[sentence.tokens.clone()];
             let base = sentence.tokens.start;
             let cue = self.attributions.find(&words);
-            let speaker = cue.and_then(|c| speaker_of(&words, base, &c, &mentions, &resolved));
+            let speaker = cue.and_then(|c| speaker_of(&words, base, &c, &mentions, resolved));
             let mut coded: Vec<(TriggerMatch, roles::Roles)> = Vec::new();
             // Lower-cased forms and lemmas, once per sentence for triggers and modality cues.
             let prepared = prepare(&words);
@@ -236,11 +296,11 @@ impl Pipeline {
                     continue; // the statement itself is not an event
                 }
                 if trigger.pos == TriggerPos::Noun
-                    && !noun_has_argument(&words, base, &trigger, &mentions, &resolved)
+                    && !noun_has_argument(&words, base, &trigger, &mentions, resolved)
                 {
                     continue; // "the ceasefire window": a topic, not an event
                 }
-                let mut roles = roles::assign(&words, base, &trigger, &mentions, &resolved);
+                let mut roles = roles::assign(&words, base, &trigger, &mentions, resolved);
                 // "met X in Cairo to discuss ...", "voiced concern ..., calling on ...": a purpose
                 // or participle clause shares the doer of the main verb.
                 if trigger.start > 0
@@ -293,6 +353,18 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// One field of an article (`title` or `text`) through the text stages of a batch.
+struct Field {
+    name: &'static str,
+    /// The reference time of relative dates.
+    reference: Option<ReferenceTime>,
+    cleaned: markup::Cleaned,
+    seg: Segmented,
+    /// Time expressions outside boilerplate.
+    times: Vec<Timex>,
+    resolved: Resolved,
 }
 
 /// Everything the record builder needs about one field of one article.
