@@ -19,6 +19,8 @@ pub mod extract;
 pub mod record;
 pub mod replay;
 pub mod stream;
+#[cfg(test)]
+mod test_corpus;
 
 /// The extractor version written into every record and Kafka header.
 ///

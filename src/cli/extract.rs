@@ -217,8 +217,9 @@ fn process(
         }
         match article::decode(line, limits) {
             Ok(a) => {
-                // Filled in below, once the batch is extracted.
-                outcomes.push((*n, Outcome::Blank));
+                // Replaced below once the batch is extracted; never left silently empty.
+                let pending = "the article was not extracted (an internal error; report it)";
+                outcomes.push((*n, Outcome::Rejected(pending.into())));
                 articles.push((outcomes.len() - 1, a));
             }
             Err(e) => outcomes.push((*n, Outcome::Rejected(e.to_string()))),

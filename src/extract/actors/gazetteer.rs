@@ -1254,12 +1254,7 @@ mod tests {
     #[ignore]
     fn bench_find_newswire() {
         use std::time::Instant;
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/newswire-2452.jsonl"
-        );
-        let Ok(raw) = std::fs::read_to_string(path) else {
-            eprintln!("skipped: {path} not found");
+        let Some(raw) = crate::test_corpus::newswire() else {
             return;
         };
         let texts: Vec<String> = raw

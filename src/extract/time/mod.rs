@@ -130,8 +130,8 @@ struct Rule {
     /// `regex_automata`'s engine rather than the `regex` crate's wrapper of it: only it can
     /// run a search anchored at a position with the text around it still visible to `\b`.
     regex: meta::Regex,
-    /// The set of words every match starts with (an index into `TimeTagger::anchor_sets`),
-    /// when the rule has one (see [`pattern::leading_words`]).
+    /// The anchor set (the words every match starts with, see [`pattern::leading_words`])
+    /// when the rule has one: an index into `TimeTagger::anchor_word_start`.
     anchor: Option<usize>,
     /// Capture groups with their normalizers, by name.
     groups: Vec<(String, Normalizer)>,
@@ -435,9 +435,7 @@ impl TimeTagger {
         for sentence in segment::sentences(text) {
             // The sentence's words, for the tense of its expressions; read at the first need.
             let mut words: Option<Vec<(usize, usize)>> = None;
-            let lo = hits.partition_point(|h| h.start < sentence.0);
-            let hi = hits.partition_point(|h| h.start < sentence.1);
-            let found = hits.get(lo..hi).unwrap_or(&[]);
+            let found = hits_in(&hits, sentence);
             let chosen = self.candidates_in(&searched, sentence, found, &mut scratch);
             for cand in chosen {
                 let rule = &self.rules[cand.rule];
@@ -470,7 +468,6 @@ impl TimeTagger {
         out
     }
 
-    /// The rule matches of one sentence that survive overlap resolution, in text order.
     /// The requirement words found in `text` at word edges and the leading words found where
     /// they count (anywhere, or at word starts), sorted by start.
     fn word_hits(&self, text: &str) -> Vec<Hit> {
@@ -733,14 +730,19 @@ impl TimeTagger {
             .find(|&(s, e)| s <= start && end <= e)?;
         let searched = ascii_spaces(text);
         let hits = self.word_hits(&searched);
-        let lo = hits.partition_point(|h| h.start < sentence.0);
-        let hi = hits.partition_point(|h| h.start < sentence.1);
-        let found = hits.get(lo..hi).unwrap_or(&[]);
+        let found = hits_in(&hits, sentence);
         self.candidates_in(&searched, sentence, found, &mut Scratch::default())
             .into_iter()
             .find(|c| c.start == start && c.end == end)
             .map(|c| self.rules[c.rule].name.as_str())
     }
+}
+
+/// The hits (sorted by start) that start in `[start, end)`.
+fn hits_in(hits: &[Hit], (start, end): (usize, usize)) -> &[Hit] {
+    let lo = hits.partition_point(|h| h.start < start);
+    let hi = hits.partition_point(|h| h.start < end);
+    hits.get(lo..hi).unwrap_or(&[])
 }
 
 /// `text` with each non-ASCII whitespace character (a no-break space, a thin space...) replaced

@@ -527,10 +527,7 @@ pub(crate) fn expand_rule_pattern(
                     out.push('%'); // a literal percent sign ("5%")
                     continue;
                 }
-                let base = match name.rsplit_once('_') {
-                    Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
-                    _ => name.as_str(),
-                };
+                let base = base_name(&name);
                 let def = lexicon
                     .patterns
                     .get(base)
@@ -592,17 +589,9 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
             ')' => depth = depth.saturating_sub(1),
             '|' if depth == 0 => return Vec::new(),
             '%' if depth == 0 => {
-                let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                    j += 1;
-                }
-                let name: String = chars[i + 1..j].iter().collect();
-                let base = match name.rsplit_once('_') {
-                    Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
-                    _ => name.as_str(),
-                };
+                let (base, j) = pattern_ref(&chars, i);
                 if !optional_at(j)
-                    && let Some(def) = lexicon.patterns.get(base)
+                    && let Some(def) = lexicon.patterns.get(base.as_str())
                 {
                     match (&def.first_words, &def.normalizer) {
                         (Some(words), _) => out.push(Requirement::Words(words.clone())),
@@ -647,6 +636,28 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
     out.sort();
     out.dedup();
     out
+}
+
+/// The pattern a `%NAME` reference names: `NAME_2` is a second use of `NAME`.
+fn base_name(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
+        _ => name,
+    }
+}
+
+/// The base name of the `%NAME` reference at `chars[at]` and the index after it.
+fn pattern_ref(chars: &[char], at: usize) -> (String, usize) {
+    let end = at
+        + 1
+        + chars
+            .get(at + 1..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .count();
+    let name: String = chars.get(at + 1..end).unwrap_or_default().iter().collect();
+    (base_name(&name).to_string(), end)
 }
 
 /// The ASCII letters and digits a phrase starts with, lower case; `None` when it starts
@@ -707,19 +718,11 @@ pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Leading> {
     let word_start = chars.get(i) == Some(&'%');
     let mut words = match chars.get(i)? {
         '%' => {
-            let mut j = i + 1;
-            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                j += 1;
-            }
+            let (base, j) = pattern_ref(&chars, i);
             if optional_at(j) {
                 return None;
             }
-            let name: String = chars[i + 1..j].iter().collect();
-            let base = match name.rsplit_once('_') {
-                Some((b, n)) if !n.is_empty() && n.bytes().all(|d| d.is_ascii_digit()) => b,
-                _ => name.as_str(),
-            };
-            lexicon.patterns.get(base)?.lead_words.clone()?
+            lexicon.patterns.get(base.as_str())?.lead_words.clone()?
         }
         c if c.is_ascii_alphabetic() => vec![literal(i)?.0],
         '(' => {

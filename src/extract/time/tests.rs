@@ -301,9 +301,7 @@ fn all_candidates(text: &str, scan_only: bool) -> Vec<(usize, usize, usize)> {
     };
     let mut out = Vec::new();
     for sentence in segment::sentences(text) {
-        let lo = hits.partition_point(|h| h.start < sentence.0);
-        let hi = hits.partition_point(|h| h.start < sentence.1);
-        let found = hits.get(lo..hi).unwrap_or(&[]);
+        let found = hits_in(&hits, sentence);
         out.extend(
             TAGGER
                 .candidates_in(&searched, sentence, found, &mut scratch)
@@ -324,11 +322,7 @@ fn anchored_searches_find_what_scans_find() {
         "Sunday's vote, Mondays and Tuesdays, sept. 11, September 11th, may 5, May 2020, \
          the coming weeks, Wednesday\u{a0}night, the holiday season, Christmas Day 2024.",
     ];
-    let corpus = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/newswire-2452.jsonl"
-    ))
-    .unwrap_or_default();
+    let corpus = crate::test_corpus::newswire().unwrap_or_default();
     let articles = corpus
         .lines()
         .take(60)
