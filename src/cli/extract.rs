@@ -80,7 +80,10 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             .context("could not start the worker threads")?;
     }
     let started = Instant::now();
-    let extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
+    let mut extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
+    if args.annotations {
+        extractor = extractor.annotating();
+    }
     tracing::debug!(elapsed = ?started.elapsed(), "extractor built");
     let limits = config.extract.limits();
 
@@ -240,7 +243,11 @@ fn process(
 fn encode(article: &Article, extraction: &Extraction, args: &Args) -> Outcome {
     let mut bytes = Vec::with_capacity(1024);
     let written = if args.annotations {
-        serde_json::to_writer(&mut bytes, &extraction.annotations).map(|_| bytes.push(b'\n'))
+        // `run` builds the extractor with `annotating()` for this flag.
+        let Some(annotations) = &extraction.annotations else {
+            return Outcome::Rejected("the extractor built no annotations".into());
+        };
+        serde_json::to_writer(&mut bytes, annotations).map(|_| bytes.push(b'\n'))
     } else {
         extraction.records.iter().try_for_each(|r| {
             serde_json::to_writer(&mut bytes, r)?;

@@ -45,8 +45,9 @@ pub struct Extraction {
     pub records: Vec<Record>,
     /// Set when the article was skipped as a whole, with the reason (e.g. not English).
     pub skipped: Option<String>,
-    /// The annotations view (times, actors, events with code-point spans).
-    pub annotations: Annotations,
+    /// The annotations view (times, actors, events with code-point spans), when the extractor
+    /// was asked for it ([`Extractor::annotating`]); `None` otherwise.
+    pub annotations: Option<Annotations>,
 }
 
 /// The compiled extraction core. See the module docs.
@@ -90,6 +91,15 @@ impl Extractor {
         Ok(Extractor {
             pipeline: pipeline::Pipeline::new(config, dictionaries)?,
         })
+    }
+
+    /// The same extractor, also building the annotations view of every article (what
+    /// `timeline extract --annotations` writes). Off by default: the view copies every span's
+    /// text, name and record once more, which the stream service and the records output never
+    /// read.
+    pub fn annotating(mut self) -> Extractor {
+        self.pipeline.set_annotations(true);
+        self
     }
 
     /// Extracts one article. `fallback_reference` is used when the article has no
@@ -145,6 +155,41 @@ mod tests {
         }
         assert!(together.iter().map(|e| e.records.len()).sum::<usize>() >= 3);
         assert!(together[2].skipped.is_some());
+    }
+
+    #[test]
+    fn annotations_only_when_asked_for() {
+        let mut a = Article::new(
+            "a",
+            "Israeli forces withdrew behind the Yellow Line on Tuesday, the army said.",
+        );
+        a.title = Some("Qatar's Prime Minister met Kalın in Cairo".into());
+        a.published_at = ReferenceTime::parse("2025-11-25T14:30:00+03:00");
+        let plain = Extractor::builtin().expect("builtin tables");
+        let without = plain.extract(&a, None);
+        assert!(without.annotations.is_none());
+        let annotating = Extractor::builtin().expect("builtin tables").annotating();
+        let with = annotating.extract(&a, None);
+        // The view changes nothing else, and carries the same records as its events.
+        assert_eq!(with.records, without.records);
+        let view = with.annotations.expect("annotations were asked for");
+        assert_eq!(view.events, with.records);
+        assert_eq!(view.article_id, "a");
+        assert!(
+            view.times
+                .iter()
+                .any(|t| t.value == "2025-11-25" && t.field == "text")
+        );
+        assert!(
+            view.actors
+                .iter()
+                .any(|m| m.name == "Cairo" && m.field == "title")
+        );
+        assert!(!with.records.is_empty());
+        let mut french = Article::new("f", "Le ministre a rencontré son homologue mardi.");
+        french.language = Some("fr".into());
+        let skipped = annotating.extract(&french, None);
+        assert!(skipped.annotations.and_then(|v| v.skipped).is_some());
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub(crate) struct Pipeline {
     gazetteer: Gazetteer,
     lexicon: TriggerLexicon,
     attributions: Attributions,
+    /// Build the annotations view as well (see [`super::Extractor::annotating`]).
+    annotations: bool,
 }
 
 fn tables<E: std::fmt::Display>(component: &'static str) -> impl FnOnce(E) -> ExtractError {
@@ -54,7 +56,12 @@ impl Pipeline {
             gazetteer: Gazetteer::builtin_with(dictionaries).map_err(tables("actor gazetteer"))?,
             lexicon: TriggerLexicon::builtin().map_err(tables("event trigger lexicon"))?,
             attributions: Attributions::builtin().map_err(tables("attribution cues"))?,
+            annotations: false,
         })
+    }
+
+    pub(crate) fn set_annotations(&mut self, on: bool) {
+        self.annotations = on;
     }
 
     pub(crate) fn run(&self, article: &Article, fallback: Option<ReferenceTime>) -> Extraction {
@@ -156,7 +163,7 @@ impl Pipeline {
                 return Extraction {
                     records: Vec::new(),
                     skipped: Some(reason),
-                    annotations,
+                    annotations: self.annotations.then_some(annotations),
                 };
             }
         };
@@ -179,7 +186,10 @@ impl Pipeline {
             );
         }
         records.retain(|r| r.confidence >= self.config.min_confidence);
-        annotations.events = records.clone();
+        let annotations = self.annotations.then(|| Annotations {
+            events: records.clone(),
+            ..annotations
+        });
         Extraction {
             records,
             skipped: None,
@@ -206,29 +216,8 @@ impl Pipeline {
         let cps = CodePoints::new(f.original);
         let to_cp = |b: usize| cps.at(cleaned.map.to_original(b));
 
-        for t in times {
-            ann.times.push(TimeAnnotation {
-                start: to_cp(t.start),
-                end: to_cp(t.end),
-                text: text[t.start..t.end].to_string(),
-                kind: t.kind.as_str().to_string(),
-                value: t.value.clone(),
-                modifier: t.modifier.clone(),
-                field: field.to_string(),
-            });
-        }
-        for m in &resolved.mentions {
-            let a = &resolved.actors[m.actor];
-            ann.actors.push(ActorAnnotation {
-                start: to_cp(m.start),
-                end: to_cp(m.end),
-                text: text[m.start..m.end].to_string(),
-                kind: a.kind.as_str().to_string(),
-                name: a.name.clone(),
-                country: a.country.clone(),
-                title: a.title.clone(),
-                field: field.to_string(),
-            });
+        if self.annotations {
+            annotate(f, &to_cp, ann);
         }
 
         let offset = reference
@@ -357,6 +346,36 @@ impl Pipeline {
                 records.push(record);
             }
         }
+    }
+}
+
+/// The times and actor mentions of one field in the annotations view, spans in code points of
+/// the field as written.
+fn annotate(f: &Field, to_cp: &dyn Fn(usize) -> usize, ann: &mut Annotations) {
+    let text = f.cleaned.text.as_str();
+    for t in &f.times {
+        ann.times.push(TimeAnnotation {
+            start: to_cp(t.start),
+            end: to_cp(t.end),
+            text: text[t.start..t.end].to_string(),
+            kind: t.kind.as_str().to_string(),
+            value: t.value.clone(),
+            modifier: t.modifier.clone(),
+            field: f.name.to_string(),
+        });
+    }
+    for m in &f.resolved.mentions {
+        let a = &f.resolved.actors[m.actor];
+        ann.actors.push(ActorAnnotation {
+            start: to_cp(m.start),
+            end: to_cp(m.end),
+            text: text[m.start..m.end].to_string(),
+            kind: a.kind.as_str().to_string(),
+            name: a.name.clone(),
+            country: a.country.clone(),
+            title: a.title.clone(),
+            field: f.name.to_string(),
+        });
     }
 }
 

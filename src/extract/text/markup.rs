@@ -104,11 +104,10 @@ pub fn looks_like_html(text: &str) -> bool {
     false
 }
 
+/// The next `<` or `&` from `from` on. Every article passes through here once and most have
+/// neither: `memchr2` skips a vector of bytes per step where a byte loop takes one.
 fn memchr_any(b: &[u8], from: usize) -> Option<usize> {
-    b.get(from..)?
-        .iter()
-        .position(|&c| c == b'<' || c == b'&')
-        .map(|p| p + from)
+    memchr::memchr2(b'<', b'&', b.get(from..)?).map(|p| p + from)
 }
 
 /// Tags whose end starts a new line: block-level elements.

@@ -130,9 +130,17 @@ pub struct NerTagger {
     model: Model,
     gazetteer: Gazetteer,
     cache: WordCache,
-    /// Exact word form -> index into `rows`, for the model's frequent words.
+    /// Exact word form -> index into `infos`, `rows` and `headline_rows`, for the model's
+    /// frequent words.
     vocab: HashMap<Box<str>, u32, FxBuild>,
+    /// Per frequent word: its token facts.
+    infos: Vec<TokenInfo>,
+    /// Per frequent word: its pre-summed rows in ordinary text.
     rows: Vec<WordRows>,
+    /// Per frequent word: its own row in all-caps and in title-case sentences (modes 1 and 2).
+    /// Kept apart because such sentences are rare: the rows a token of ordinary text reads
+    /// then fill three cache lines instead of five, and scoring is memory-bound.
+    headline_rows: Vec<[Row; 2]>,
     small: SmallTables,
 }
 
@@ -209,10 +217,8 @@ fn sum_keys(model: &Model, keys: &[u32]) -> Row {
 /// are integer sums, so summing in another order gives exactly the same emissions.
 #[derive(Clone, Copy)]
 struct WordRows {
-    /// The token facts (`gaz` left 0: it depends on the sentence).
-    info: TokenInfo,
-    /// Unigram and mode features of the token itself, by sentence mode (0, 1, 2).
-    own: [Row; 3],
+    /// Unigram and mode features of the token itself, in one sentence mode.
+    own: Row,
     /// Added to the token after it, the one before it, two after, two before.
     as_prev: Row,
     as_next: Row,
@@ -221,41 +227,43 @@ struct WordRows {
 }
 
 impl WordRows {
-    fn new(model: &Model, cache: &WordCache, info: TokenInfo) -> WordRows {
-        let mut keys = [0u32; MAX_FEATURES];
-        let mut own = [[0i32; NUM_TAGS]; 3];
-        for (mode, row) in own.iter_mut().enumerate() {
-            let mode = mode as u8;
-            // Exactly what the plain scorer does: the word cache (keyed by the low 32 bits of
-            // the word hash) when it answers, else the features; no exact word in all caps.
-            let cached = if mode != 1 {
-                cache.get(info.word)
-            } else {
-                None
-            };
-            *row = match cached {
-                Some(s) => *s,
-                None => {
-                    let n = features::unigram_features(&info, mode != 1, &mut keys);
-                    sum_keys(model, &keys[..n])
-                }
-            };
-            model.add_feature(features::mode_feature(info.lower, mode), row);
-        }
+    /// The rows of a word with facts `info` (`gaz` left 0: it depends on the sentence) in
+    /// sentence mode `mode` (0 text, 1 all caps, 2 title case).
+    fn new(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> WordRows {
         let mut nb = [0u32; 2];
         let mut rel = |r: Neighbour| {
-            let n = features::neighbour_features(Some(&info), r, &mut nb);
+            let n = features::neighbour_features(Some(info), r, &mut nb);
             sum_keys(model, &nb[..n])
         };
         WordRows {
-            info,
-            own,
+            own: own_row(model, cache, info, mode),
             as_prev: rel(Neighbour::Prev),
             as_next: rel(Neighbour::Next),
             as_prev2: rel(Neighbour::Prev2),
             as_next2: rel(Neighbour::Next2),
         }
     }
+}
+
+/// The summed weights of a word's own features (unigram and mode) in sentence mode `mode`.
+fn own_row(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> Row {
+    // Exactly what the plain scorer does: the word cache (keyed by the low 32 bits of the word
+    // hash) when it answers, else the features; no exact word in all caps.
+    let cached = if mode != 1 {
+        cache.get(info.word)
+    } else {
+        None
+    };
+    let mut row = match cached {
+        Some(s) => *s,
+        None => {
+            let mut keys = [0u32; MAX_FEATURES];
+            let n = features::unigram_features(info, mode != 1, &mut keys);
+            sum_keys(model, &keys[..n])
+        }
+    };
+    model.add_feature(features::mode_feature(info.lower, mode), &mut row);
+    row
 }
 
 /// Number of case buckets the tables cover (the lexicon only holds `0..BUCKETS`).
@@ -349,9 +357,11 @@ impl SmallTables {
 #[derive(Default)]
 struct Scratch {
     infos: Vec<TokenInfo>,
-    /// Per token: index into the tagger's rows, or `OOV | index` into `oov`.
+    /// Per token: index into the tagger's rows, or `OOV | index` into `oov_rows`.
     which: Vec<u32>,
-    oov: Vec<WordRows>,
+    /// The tokens of unknown words, and their rows.
+    oov: Vec<usize>,
+    oov_rows: Vec<WordRows>,
     bp: Vec<[u8; NUM_TAGS]>,
 }
 
@@ -376,7 +386,9 @@ impl NerTagger {
         let cache = WordCache::build(&model);
         let mut vocab: HashMap<Box<str>, u32, FxBuild> = HashMap::default();
         vocab.reserve(model.vocab.len());
+        let mut infos = Vec::with_capacity(model.vocab.len());
         let mut rows = Vec::with_capacity(model.vocab.len());
+        let mut headline_rows = Vec::with_capacity(model.vocab.len());
         for w in &model.vocab {
             if vocab.contains_key(w.as_str()) {
                 continue;
@@ -388,7 +400,12 @@ impl NerTagger {
             if ix >= OOV {
                 break;
             }
-            rows.push(WordRows::new(&model, &cache, info));
+            rows.push(WordRows::new(&model, &cache, &info, 0));
+            headline_rows.push([
+                own_row(&model, &cache, &info, 1),
+                own_row(&model, &cache, &info, 2),
+            ]);
+            infos.push(info);
             vocab.insert(w.as_str().into(), ix);
         }
         let small = SmallTables::build(&model);
@@ -397,7 +414,9 @@ impl NerTagger {
             gazetteer,
             cache,
             vocab,
+            infos,
             rows,
+            headline_rows,
             small,
         })
     }
@@ -435,6 +454,7 @@ impl NerTagger {
             infos,
             which,
             oov,
+            oov_rows,
             bp,
         } = sc;
         infos.clear();
@@ -444,29 +464,44 @@ impl NerTagger {
             match self.vocab.get(*w) {
                 Some(&ix) => {
                     which.push(ix);
-                    infos.push(self.rows[ix as usize].info);
+                    infos.push(self.infos[ix as usize]);
                 }
                 None => {
-                    let info = features::token_info(w, &self.model.lexicon);
                     which.push(OOV | oov.len() as u32);
-                    oov.push(WordRows::new(&self.model, &self.cache, info));
-                    infos.push(info);
+                    infos.push(features::token_info(w, &self.model.lexicon));
+                    oov.push(infos.len() - 1);
                 }
             }
         }
         self.gazetteer.mark(infos);
         let sent = features::sentence_info(infos);
+        let m = sent.mode.min(2);
+        // Rows of the unknown words, in this sentence's mode (`gaz` plays no part in them).
+        oov_rows.clear();
+        oov_rows.extend(
+            oov.iter()
+                .map(|&i| WordRows::new(&self.model, &self.cache, &infos[i], m)),
+        );
         let rows: Vec<&WordRows> = which
             .iter()
             .map(|&k| {
                 if k & OOV != 0 {
-                    &oov[(k & !OOV) as usize]
+                    &oov_rows[(k & !OOV) as usize]
                 } else {
                     &self.rows[k as usize]
                 }
             })
             .collect();
-        let em = self.emissions(infos, &rows, sent.mode);
+        // A token's own row: in ordinary text the one in its rows, else its headline row.
+        let own: Vec<&Row> = which
+            .iter()
+            .zip(&rows)
+            .map(|(&k, r)| match (m, self.headline_rows.get(k as usize)) {
+                (1 | 2, Some(h)) if k & OOV == 0 => &h[usize::from(m) - 1],
+                _ => &r.own,
+            })
+            .collect();
+        let em = self.emissions(infos, &own, &rows, sent.mode);
         let mut path = Vec::with_capacity(words.len());
         viterbi(&em, &self.model.transitions, NEG_INF, bp, &mut path);
         (em, path)
@@ -476,14 +511,20 @@ impl NerTagger {
     /// [`features::token_features`], taken from the pre-summed rows where a feature depends on
     /// one word type or a few small codes, and probed in the weight table for the word-pair
     /// features. Scoring is memory-bound; this turns ~20 random probes per token into ~4.
-    fn emissions(&self, infos: &[TokenInfo], rows: &[&WordRows], mode: u8) -> Vec<Row> {
+    fn emissions(
+        &self,
+        infos: &[TokenInfo],
+        own: &[&Row],
+        rows: &[&WordRows],
+        mode: u8,
+    ) -> Vec<Row> {
         let n = infos.len();
         let sm = &self.small;
         let m = usize::from(mode).min(2);
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
-        for (i, (t, r)) in infos.iter().zip(rows).enumerate() {
-            let mut s = r.own[m];
+        for (i, (t, own)) in infos.iter().zip(own).enumerate() {
+            let mut s = **own;
             add_row(
                 &mut s,
                 if i > 0 {
