@@ -6,6 +6,11 @@
 
 use std::collections::HashMap;
 
+use crate::extract::events::lexicon::FxBuild;
+
+/// The tables' maps, keyed by our own names and phrases and probed while tagging: FxHash.
+type Map<V> = HashMap<String, V, FxBuild>;
+
 use super::TimeRulesError;
 use super::tables::{PATTERNS, Row, VOCABULARY, rows};
 
@@ -13,7 +18,8 @@ use super::tables::{PATTERNS, Row, VOCABULARY, rows};
 #[derive(Debug, Default)]
 pub(crate) struct Class {
     entries: Vec<(String, String, bool)>,
-    map: HashMap<String, String>,
+    /// Looked up for every captured phrase: FxHash (keys are our own table's).
+    map: Map<String>,
 }
 
 /// How a captured phrase becomes the text a value template inserts.
@@ -69,8 +75,8 @@ pub(crate) enum Requirement {
 /// All vocabulary classes and named patterns.
 #[derive(Debug)]
 pub(crate) struct Lexicon {
-    pub classes: HashMap<String, Class>,
-    pub patterns: HashMap<String, PatternDef>,
+    pub classes: Map<Class>,
+    pub patterns: Map<PatternDef>,
 }
 
 /// Lower-cases and collapses runs of whitespace and hyphens to one space: the lookup key of a
@@ -141,7 +147,7 @@ impl Lexicon {
     }
 
     pub fn from_tables(vocabulary: &str, patterns: &str) -> Result<Lexicon, TimeRulesError> {
-        let mut classes: HashMap<String, Class> = HashMap::new();
+        let mut classes: Map<Class> = Map::default();
         for row in rows("vocabulary.tsv", vocabulary, 3)? {
             let class = classes.entry(row.get(0).to_string()).or_default();
             let phrase = row.get(1).to_string();
@@ -161,7 +167,7 @@ impl Lexicon {
                 .entries
                 .push((phrase, row.get(2).to_string(), case_sensitive));
         }
-        let mut defs = HashMap::new();
+        let mut defs = Map::default();
         for row in rows("patterns.tsv", patterns, 3)? {
             let regex = expand_vocab_refs(row.get(1), &classes)
                 .map_err(|reason| table_error("patterns.tsv", &row, reason))?;
@@ -387,7 +393,7 @@ fn table_error(file: &'static str, row: &Row<'_>, reason: String) -> TimeRulesEr
     }
 }
 
-fn parse_normalizer(spec: &str, classes: &HashMap<String, Class>) -> Result<Normalizer, String> {
+fn parse_normalizer(spec: &str, classes: &Map<Class>) -> Result<Normalizer, String> {
     let (kind, arg) = match spec.split_once(':') {
         Some((k, a)) => (k, Some(a)),
         None => (spec, None),
@@ -437,7 +443,7 @@ fn vocab_only(src: &str) -> Option<Vec<&str>> {
 /// Replaces `@class` references in a pattern regex by the class alternation, and `\b` by the
 /// ASCII word boundary: a Unicode `\b` makes the lazy DFA give up at the first non-ASCII byte
 /// of a sentence (a curly quote, a dash) and the search fall back to a far slower engine.
-fn expand_vocab_refs(src: &str, classes: &HashMap<String, Class>) -> Result<String, String> {
+fn expand_vocab_refs(src: &str, classes: &Map<Class>) -> Result<String, String> {
     let mut out = String::with_capacity(src.len());
     let mut chars = src.char_indices().peekable();
     while let Some((_, c)) = chars.next() {

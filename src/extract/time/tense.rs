@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::extract::events::lexicon::FxBuild;
+
 use super::TimeRulesError;
 use super::tables::{CUES, rows};
 
@@ -38,7 +40,9 @@ struct Cue {
 /// The cue table: words and word endings.
 #[derive(Debug)]
 pub(crate) struct Cues {
-    words: HashMap<String, Cue>,
+    /// Looked up for every word around a relative expression: FxHash (keys are our own
+    /// table's).
+    words: HashMap<String, Cue, FxBuild>,
     suffixes: Vec<(String, Tense)>,
     window: usize,
 }
@@ -69,7 +73,7 @@ impl Cues {
     }
 
     pub fn from_table(table: &str) -> Result<Cues, TimeRulesError> {
-        let mut words: HashMap<String, Cue> = HashMap::new();
+        let mut words: HashMap<String, Cue, FxBuild> = HashMap::default();
         let mut suffixes = Vec::new();
         for row in rows("cues.tsv", table, 2)? {
             let err = |reason: String| TimeRulesError::Table {
