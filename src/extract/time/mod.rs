@@ -18,8 +18,9 @@
 //! rule is reduced, when the tables are compiled, to its *requirements*: the words and word
 //! classes it cannot match without ("%NUM %UNIT ago" needs a unit word and "ago"). One
 //! Aho-Corasick pass over the whole text finds the requirement words, a small `RegexSet` the
-//! few numeric requirements per sentence, and only rules whose requirements are all present
-//! in a sentence are run on it. Text is cut into sentence-sized pieces of bounded length, so
+//! few numeric requirements per sentence (only on a sentence with a digit or a word such a
+//! requirement starts with, see [`pattern::gate_of`]), and only rules whose requirements are
+//! all present in a sentence are run on it. Text is cut into sentence-sized pieces of bounded length, so
 //! the cost is linear in the text whatever it contains.
 //!
 //! A rule whose matches can only start with known words ("%MONTH %DAY", "every %UNIT") is not
@@ -158,10 +159,20 @@ pub struct TimeTagger {
     word_anchors: Vec<Vec<usize>>,
     /// Per anchor set, whether its words count only at word starts.
     anchor_word_start: Vec<bool>,
-    /// The other requirements, run as a (small) regex set per sentence.
+    /// The other requirements, run as a (small) regex set per sentence, but only on a
+    /// sentence where one of them can match (see `regex_gate_words`).
     regex_requirements: RegexSet,
     /// For each pattern of `regex_requirements`, its requirement.
     regex_requirement_ids: Vec<usize>,
+    /// Whether every regex requirement has a gate ([`pattern::gate_of`]); if not, the set
+    /// runs on every sentence.
+    regex_gated: bool,
+    /// Whether some regex requirement can start with a digit: a sentence with one opens the
+    /// gate.
+    regex_gate_digit: bool,
+    /// For each word of `words`, whether a regex requirement can start with it (found
+    /// anywhere, it opens the gate).
+    word_gates: Vec<bool>,
     /// For each requirement, the rule groups that need it.
     needed_by: Vec<Vec<usize>>,
     /// Rules grouped by identical requirements.
@@ -189,8 +200,9 @@ struct Scratch {
     captures: Vec<Option<Captures>>,
     /// Per anchor set, where its words start in the sentence (sentence offsets, ascending).
     anchors: Vec<Vec<usize>>,
-    /// Scan every sentence whole, never anchored (tests check both find the same).
-    scan_only: bool,
+    /// Take no shortcut: scan every rule over the whole sentence (never anchored) and run the
+    /// requirement regexes on every sentence. Tests check that the shortcuts find the same.
+    plain: bool,
 }
 
 /// A word of the tagger's Aho-Corasick pass found in the text.
@@ -203,6 +215,8 @@ struct Hit {
     whole: bool,
     /// Whether it starts after no ASCII letter, digit or `_`: some anchors count only there.
     word_start: bool,
+    /// Whether a regex requirement can start with it.
+    gate: bool,
 }
 
 /// Above this many places to try, an anchored rule scans the sentence instead: a scan costs
@@ -367,8 +381,37 @@ impl TimeTagger {
                 word_anchors[k].push(a);
             }
         }
+        // ASCII classes as for the rules (see `compile`), unless a requirement needs Unicode.
+        let set = |unicode: bool| {
+            RegexSetBuilder::new(&regex_sources)
+                .size_limit(1 << 26)
+                .unicode(unicode)
+                .build()
+                .map(|set| (set, unicode))
+        };
+        let (regex_requirements, unicode) =
+            set(false)
+                .or_else(|_| set(true))
+                .map_err(|e| TimeRulesError::RuleSet {
+                    reason: e.to_string(),
+                })?;
+        let gates: Vec<Option<pattern::Gate>> = regex_sources
+            .iter()
+            .map(|src| pattern::gate_of(src, unicode))
+            .collect();
+        let regex_gated = gates.iter().all(Option::is_some);
+        let regex_gate_digit = gates.iter().flatten().any(|g| g.digit);
+        let mut word_gates: Vec<bool> = Vec::new();
+        if regex_gated {
+            for w in gates.iter().flatten().flat_map(|g| &g.words) {
+                let k = word_index(w, &mut word_list);
+                word_gates.resize(word_list.len(), false);
+                word_gates[k] = true;
+            }
+        }
         word_requirements.resize(word_list.len(), Vec::new());
         word_anchors.resize(word_list.len(), Vec::new());
+        word_gates.resize(word_list.len(), false);
         let words = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
@@ -376,19 +419,6 @@ impl TimeTagger {
             .map_err(|e| TimeRulesError::RuleSet {
                 reason: e.to_string(),
             })?;
-        // ASCII classes as for the rules (see `compile`), unless a requirement needs Unicode.
-        let set = |unicode: bool| {
-            RegexSetBuilder::new(&regex_sources)
-                .size_limit(1 << 26)
-                .unicode(unicode)
-                .build()
-        };
-        let regex_requirements =
-            set(false)
-                .or_else(|_| set(true))
-                .map_err(|e| TimeRulesError::RuleSet {
-                    reason: e.to_string(),
-                })?;
         let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); requirements.len()];
         let mut groups = Vec::with_capacity(group_keys.len());
         for (g, (key, members)) in group_keys.into_iter().enumerate() {
@@ -409,6 +439,9 @@ impl TimeTagger {
             anchor_word_start: anchor_sets.iter().map(|a| a.word_start).collect(),
             regex_requirements,
             regex_requirement_ids,
+            regex_gated,
+            regex_gate_digit,
+            word_gates,
             needed_by,
             groups,
             cues,
@@ -486,11 +519,13 @@ impl TimeTagger {
                     sets.iter()
                         .any(|&a| word_start || !self.anchor_word_start[a])
                 });
-                (whole || anchors).then_some(Hit {
+                let gate = self.word_gates.get(word).copied().unwrap_or(false);
+                (whole || anchors || gate).then_some(Hit {
                     start: m.start(),
                     word,
                     whole,
                     word_start,
+                    gate,
                 })
             })
             .collect();
@@ -517,7 +552,7 @@ impl TimeTagger {
             rule_ids,
             captures,
             anchors,
-            scan_only,
+            plain,
         } = scratch;
         met.clear();
         met.extend(
@@ -525,9 +560,14 @@ impl TimeTagger {
                 .filter(|h| h.whole)
                 .flat_map(|h| self.word_requirements[h.word].iter().copied()),
         );
+        // The regex requirements can match only where one of them can start.
+        let gate_open = *plain
+            || !self.regex_gated
+            || hits.iter().any(|h| h.gate)
+            || (self.regex_gate_digit && hay.bytes().any(|b| b.is_ascii_digit()));
         set.clear();
         set.resize(self.regex_requirements.len(), false);
-        if self.regex_requirements.matches_read_at(set, hay, 0) {
+        if gate_open && self.regex_requirements.matches_read_at(set, hay, 0) {
             met.extend(
                 set.iter()
                     .enumerate()
@@ -620,7 +660,7 @@ impl TimeTagger {
             match rule.anchor.and_then(|a| anchors.get(a)) {
                 // Every match starts at one of `places`: the leftmost match from `at` is the
                 // first anchored match at a place from `at` on.
-                Some(places) if places.len() <= MAX_ANCHORED && !*scan_only => {
+                Some(places) if places.len() <= MAX_ANCHORED && !*plain => {
                     let mut at = 0;
                     for &p in places {
                         if p < at {

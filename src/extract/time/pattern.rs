@@ -755,6 +755,188 @@ pub(crate) fn leading_words(src: &str, lexicon: &Lexicon) -> Option<Leading> {
     Some(Leading { words, word_start })
 }
 
+/// What a sentence must contain for a regex to match in it: one of `words` (ASCII letters,
+/// lower case, found ASCII case-insensitively; every match starts with one) or, when `digit`,
+/// an ASCII digit. The tagger runs the regex requirements only on a sentence that has one of
+/// these: most sentences have no digit and no clock, century or year word.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Gate {
+    pub words: Vec<String>,
+    pub digit: bool,
+}
+
+/// The [`Gate`] of the regex `src` (parsed with Unicode classes or not, as it was compiled):
+/// the words or digit every match starts with, else a digit when every match contains one.
+/// `None` when neither is certain (a match may start with punctuation or a one-letter word,
+/// may be empty), or `src` does not parse.
+pub(crate) fn gate_of(src: &str, unicode: bool) -> Option<Gate> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(unicode)
+        .build()
+        .parse(src)
+        .ok()?;
+    start_gate(&hir).or_else(|| {
+        needs_digit(&hir).then(|| Gate {
+            words: Vec::new(),
+            digit: true,
+        })
+    })
+}
+
+/// True when every match of `h` contains an ASCII digit.
+fn needs_digit(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(lit) => lit.0.iter().any(u8::is_ascii_digit),
+        HirKind::Class(Class::Unicode(c)) => {
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= '0' && r.end() <= '9')
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= b'0' && r.end() <= b'9')
+        }
+        HirKind::Repetition(r) => r.min >= 1 && needs_digit(&r.sub),
+        HirKind::Capture(c) => needs_digit(&c.sub),
+        HirKind::Concat(hs) => hs.iter().any(needs_digit),
+        HirKind::Alternation(hs) => hs.iter().all(needs_digit),
+    }
+}
+
+/// The words or digit every match of `hir` starts with (see [`gate_of`]).
+fn start_gate(hir: &regex_syntax::hir::Hir) -> Option<Gate> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    /// The ASCII letter (lower case) a one-character node matches, case-insensitively or
+    /// not: a literal letter, or a class of just its two cases.
+    fn letter(h: &Hir) -> Option<u8> {
+        match h.kind() {
+            HirKind::Literal(lit) if lit.0.len() == 1 && lit.0[0].is_ascii_alphabetic() => {
+                Some(lit.0[0].to_ascii_lowercase())
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                let chars: Vec<char> = c
+                    .ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .take(3)
+                    .collect();
+                match chars[..] {
+                    [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => {
+                        Some(a.to_ascii_lowercase() as u8)
+                    }
+                    _ => None,
+                }
+            }
+            HirKind::Class(Class::Bytes(c)) => {
+                let bytes: Vec<u8> = c
+                    .ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .take(3)
+                    .collect();
+                match bytes[..] {
+                    [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => {
+                        Some(a.to_ascii_lowercase())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    fn is_digit_class(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Literal(lit) => lit.0.first().is_some_and(u8::is_ascii_digit),
+            HirKind::Class(Class::Unicode(c)) => {
+                !c.ranges().is_empty()
+                    && c.ranges()
+                        .iter()
+                        .all(|r| r.start() >= '0' && r.end() <= '9')
+            }
+            HirKind::Class(Class::Bytes(c)) => {
+                !c.ranges().is_empty()
+                    && c.ranges()
+                        .iter()
+                        .all(|r| r.start() >= b'0' && r.end() <= b'9')
+            }
+            _ => false,
+        }
+    }
+    /// The gate of the sequence `hs` (a concatenation, read from its start).
+    fn seq(hs: &[Hir]) -> Option<Gate> {
+        let mut i = 0;
+        // Zero-width assertions (`\b`, `^`) match no text.
+        while hs
+            .get(i)
+            .is_some_and(|h| matches!(h.kind(), HirKind::Look(_)))
+        {
+            i += 1;
+        }
+        let first = hs.get(i)?;
+        if is_digit_class(first) {
+            return Some(Gate {
+                words: Vec::new(),
+                digit: true,
+            });
+        }
+        if let HirKind::Literal(lit) = first.kind() {
+            // A literal of several characters: its leading letters.
+            let word: String = lit
+                .0
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .map(|b| char::from(b.to_ascii_lowercase()))
+                .collect();
+            if lit.0.len() > 1 {
+                return (word.len() >= 2).then(|| Gate {
+                    words: vec![word],
+                    digit: false,
+                });
+            }
+        }
+        if letter(first).is_some() {
+            let word: String = hs[i..].iter().map_while(letter).map(char::from).collect();
+            return (word.len() >= 2).then(|| Gate {
+                words: vec![word],
+                digit: false,
+            });
+        }
+        match first.kind() {
+            // An optional start ("0?[1-9]"): either it or what follows it starts the match.
+            HirKind::Repetition(r) if r.min == 0 => union([one(&r.sub), seq(&hs[i + 1..])]),
+            HirKind::Literal(_) | HirKind::Class(_) => None,
+            _ => one(first),
+        }
+    }
+    fn union(gates: impl IntoIterator<Item = Option<Gate>>) -> Option<Gate> {
+        let mut gate = Gate::default();
+        for g in gates {
+            let g = g?;
+            gate.words.extend(g.words);
+            gate.digit |= g.digit;
+        }
+        gate.words.sort();
+        gate.words.dedup();
+        Some(gate)
+    }
+    fn one(h: &Hir) -> Option<Gate> {
+        match h.kind() {
+            HirKind::Concat(hs) => seq(hs),
+            HirKind::Capture(c) => one(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => one(&r.sub),
+            HirKind::Alternation(hs) => union(hs.iter().map(one)),
+            HirKind::Literal(_) | HirKind::Class(_) => seq(std::slice::from_ref(h)),
+            _ => None,
+        }
+    }
+    one(hir)
+}
+
 /// What every match of a rule starts with (see [`leading_words`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Leading {
@@ -842,6 +1024,37 @@ fn word_group(chars: &[char], open: usize) -> Option<(Vec<String>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gates_say_what_a_match_needs() {
+        let gate = |src: &str| gate_of(src, false);
+        let words = |ws: &[&str], digit: bool| {
+            Some(Gate {
+                words: ws.iter().map(|w| w.to_string()).collect(),
+                digit,
+            })
+        };
+        assert_eq!(gate(r"(?i)(?:1[89]|20)[0-9]{2}\b"), words(&[], true));
+        assert_eq!(
+            gate(r"(?i)\b(?:midnight|noon)\b|(?:0?[1-9]):[0-5][0-9]"),
+            words(&["midnight", "noon"], true)
+        );
+        assert_eq!(gate(r"(?-i:March (?:for|of))"), words(&["march"], false));
+        // Not at the start, but every match has a digit somewhere.
+        assert_eq!(gate(r"(?:\$|€) ?[0-9]+"), words(&[], true));
+        assert_eq!(gate(r"'[0-9]{2}"), words(&[], true));
+        // A match may start with anything, or be empty.
+        assert_eq!(gate(r"[a-z]+ ago"), None);
+        assert_eq!(gate(r"(?i)a (?:year|month)"), None);
+        assert_eq!(gate(r"x*"), None);
+        assert_eq!(gate("("), None);
+        // In Unicode mode "s" also folds to the long s, which a search for "second" misses.
+        assert_eq!(gate_of(r"(?i)second|third", true), None);
+        assert_eq!(
+            gate_of(r"(?i)second|third", false),
+            words(&["second", "third"], false)
+        );
+    }
 
     fn lex() -> Lexicon {
         Lexicon::from_tables(

@@ -292,11 +292,11 @@ proptest::proptest! {
 
 /// Every match of every sentence, as (start, end, rule), anchored where the tagger anchors or
 /// always scanning.
-fn all_candidates(text: &str, scan_only: bool) -> Vec<(usize, usize, usize)> {
+fn all_candidates(text: &str, plain: bool) -> Vec<(usize, usize, usize)> {
     let searched = ascii_spaces(text);
     let hits = TAGGER.word_hits(&searched);
     let mut scratch = Scratch {
-        scan_only,
+        plain,
         ..Scratch::default()
     };
     let mut out = Vec::new();
