@@ -436,20 +436,27 @@ pub fn neighbour_features(x: Option<&TokenInfo>, rel: Neighbour, out: &mut [u32;
     }
 }
 
-/// The bigram features of token `i` (shape and lower-case pairs with each neighbour).
+/// The shape and lower-case pair hashes across the boundary before token `j`: token `j - 1`
+/// with token `j` (the sentence start or end stands in outside the sentence), `j` from 0 to
+/// `infos.len()`. Each boundary serves the bigram features of the tokens on both sides of it.
 #[inline]
-pub fn pair_features(infos: &[TokenInfo], i: usize, out: &mut [u32; 4]) {
-    let Some(t) = infos.get(i) else {
-        return;
-    };
-    let prev = if i > 0 { infos.get(i - 1) } else { None };
-    let next = infos.get(i + 1);
-    let (pl, ps) = prev.map_or((BOS, BOS), |p| (p.lower, p.shape));
-    let (nl, ns) = next.map_or((EOS, EOS), |n| (n.lower, n.shape));
-    out[0] = key(18, pair(ps, t.shape));
-    out[1] = key(19, pair(t.shape, ns));
-    out[2] = key(20, pair(pl, t.lower));
-    out[3] = key(21, pair(t.lower, nl));
+pub fn boundary_pairs(infos: &[TokenInfo], j: usize) -> (u64, u64) {
+    let left = if j > 0 { infos.get(j - 1) } else { None };
+    let (ll, ls) = left.map_or((BOS, BOS), |p| (p.lower, p.shape));
+    let (rl, rs) = infos.get(j).map_or((EOS, EOS), |n| (n.lower, n.shape));
+    (pair(ls, rs), pair(ll, rl))
+}
+
+/// The bigram features of a token (shape and lower-case pairs with each neighbour) from the
+/// [`boundary_pairs`] before and after it.
+#[inline]
+pub fn pair_features(before: (u64, u64), after: (u64, u64)) -> [u32; 4] {
+    [
+        key(18, before.0),
+        key(19, after.0),
+        key(20, before.1),
+        key(21, after.1),
+    ]
 }
 
 /// The short-shape window feature; arguments are short shapes, 0 outside the sentence.

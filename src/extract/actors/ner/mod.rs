@@ -523,6 +523,7 @@ impl NerTagger {
         let m = usize::from(mode).min(2);
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
+        let mut before = features::boundary_pairs(infos, 0);
         for (i, (t, own)) in infos.iter().zip(own).enumerate() {
             let mut s = **own;
             add_row(
@@ -546,8 +547,10 @@ impl NerTagger {
                 &mut s,
                 rows.get(i + 2).map_or(&sm.eos_next2, |x| &x.as_next2),
             );
-            let mut pairs = [0u32; 4];
-            features::pair_features(infos, i, &mut pairs);
+            // The boundary after this token is the one before the next.
+            let after = features::boundary_pairs(infos, i + 1);
+            let pairs = features::pair_features(before, after);
+            before = after;
             for k in pairs {
                 self.model.add_feature(k, &mut s);
             }
