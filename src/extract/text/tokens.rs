@@ -114,15 +114,21 @@ pub fn tokenize_into(text: &str, from: usize, to: usize, out: &mut Vec<Token>) {
             continue;
         }
         let mut j = i;
+        // A chunk of ASCII letters, digits and hyphens has nothing to split ("said", "2025",
+        // "US-backed"): it is one token, and most chunks are such words.
+        let mut plain = true;
         while j < to {
             let (space, len) = space_at(j);
             if space {
                 break;
             }
+            plain &= bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-';
             j += len;
         }
         let j = j.min(to);
-        if text.is_char_boundary(i) && text.is_char_boundary(j) {
+        if plain && j > i {
+            out.push(Token { start: i, end: j });
+        } else if text.is_char_boundary(i) && text.is_char_boundary(j) {
             split_chunk(text, i, j, out);
         }
         i = j.max(i + 1);
@@ -281,6 +287,20 @@ fn ends_with_ignore_ascii_case(word: &[u8], suffix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcut for plain chunks cuts them as the full splitter does.
+        #[test]
+        fn plain_chunks_split_as_any_chunk(text in "([A-Za-z0-9\\-]{1,6}|[ .,'’—()\"]|\\PC){0,30}") {
+            let mut fast = Vec::new();
+            tokenize_into(&text, 0, text.len(), &mut fast);
+            let mut full = Vec::new();
+            for (start, chunk) in text.split_whitespace().map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w)) {
+                split_chunk(&text, start, start + chunk.len(), &mut full);
+            }
+            proptest::prop_assert_eq!(fast, full);
+        }
+    }
 
     fn toks(s: &str) -> Vec<&str> {
         tokenize(s).iter().map(|t| t.text(s)).collect()
