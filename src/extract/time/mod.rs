@@ -20,8 +20,8 @@
 //! Aho-Corasick pass over the whole text finds the requirement words, a small `RegexSet` the
 //! few numeric requirements per sentence (only on a sentence with a digit or a word such a
 //! requirement starts with, see [`pattern::gate_of`]), and only rules whose requirements are
-//! all present in a sentence are run on it. Text is cut into sentence-sized pieces of bounded length, so
-//! the cost is linear in the text whatever it contains.
+//! all present in a sentence are run on it. Text is cut into sentence-sized pieces of bounded
+//! length, so the cost is linear in the text whatever it contains.
 //!
 //! A rule whose matches can only start with known words ("%MONTH %DAY", "every %UNIT") is not
 //! scanned over the sentence but run anchored where one of those words starts (the same

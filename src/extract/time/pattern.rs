@@ -783,24 +783,39 @@ pub(crate) fn gate_of(src: &str, unicode: bool) -> Option<Gate> {
     })
 }
 
+/// The code points a class matches, as ranges (bytes for a byte class).
+fn class_ranges(c: &regex_syntax::hir::Class) -> Vec<(u32, u32)> {
+    use regex_syntax::hir::Class;
+    match c {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    }
+}
+
+/// True when a class matches ASCII digits only.
+fn only_digits(c: &regex_syntax::hir::Class) -> bool {
+    let ranges = class_ranges(c);
+    !ranges.is_empty()
+        && ranges
+            .iter()
+            .all(|&(lo, hi)| lo >= u32::from(b'0') && hi <= u32::from(b'9'))
+}
+
 /// True when every match of `h` contains an ASCII digit.
 fn needs_digit(h: &regex_syntax::hir::Hir) -> bool {
-    use regex_syntax::hir::{Class, HirKind};
+    use regex_syntax::hir::HirKind;
     match h.kind() {
         HirKind::Empty | HirKind::Look(_) => false,
         HirKind::Literal(lit) => lit.0.iter().any(u8::is_ascii_digit),
-        HirKind::Class(Class::Unicode(c)) => {
-            !c.ranges().is_empty()
-                && c.ranges()
-                    .iter()
-                    .all(|r| r.start() >= '0' && r.end() <= '9')
-        }
-        HirKind::Class(Class::Bytes(c)) => {
-            !c.ranges().is_empty()
-                && c.ranges()
-                    .iter()
-                    .all(|r| r.start() >= b'0' && r.end() <= b'9')
-        }
+        HirKind::Class(c) => only_digits(c),
         HirKind::Repetition(r) => r.min >= 1 && needs_digit(&r.sub),
         HirKind::Capture(c) => needs_digit(&c.sub),
         HirKind::Concat(hs) => hs.iter().any(needs_digit),
@@ -810,7 +825,7 @@ fn needs_digit(h: &regex_syntax::hir::Hir) -> bool {
 
 /// The words or digit every match of `hir` starts with (see [`gate_of`]).
 fn start_gate(hir: &regex_syntax::hir::Hir) -> Option<Gate> {
-    use regex_syntax::hir::{Class, Hir, HirKind};
+    use regex_syntax::hir::{Hir, HirKind};
     /// The ASCII letter (lower case) a one-character node matches, case-insensitively or
     /// not: a literal letter, or a class of just its two cases.
     fn letter(h: &Hir) -> Option<u8> {
@@ -818,52 +833,22 @@ fn start_gate(hir: &regex_syntax::hir::Hir) -> Option<Gate> {
             HirKind::Literal(lit) if lit.0.len() == 1 && lit.0[0].is_ascii_alphabetic() => {
                 Some(lit.0[0].to_ascii_lowercase())
             }
-            HirKind::Class(Class::Unicode(c)) => {
-                let chars: Vec<char> = c
-                    .ranges()
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .take(3)
-                    .collect();
-                match chars[..] {
-                    [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => {
-                        Some(a.to_ascii_lowercase() as u8)
-                    }
-                    _ => None,
+            HirKind::Class(c) => match class_ranges(c)[..] {
+                // Two one-character ranges: `[Mm]`.
+                [(a, a2), (b, b2)] if a == a2 && b == b2 => {
+                    let (a, b) = (u8::try_from(a).ok()?, u8::try_from(b).ok()?);
+                    (a.is_ascii_alphabetic() && a != b && a.eq_ignore_ascii_case(&b))
+                        .then(|| a.to_ascii_lowercase())
                 }
-            }
-            HirKind::Class(Class::Bytes(c)) => {
-                let bytes: Vec<u8> = c
-                    .ranges()
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .take(3)
-                    .collect();
-                match bytes[..] {
-                    [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => {
-                        Some(a.to_ascii_lowercase())
-                    }
-                    _ => None,
-                }
-            }
+                _ => None,
+            },
             _ => None,
         }
     }
     fn is_digit_class(h: &Hir) -> bool {
         match h.kind() {
             HirKind::Literal(lit) => lit.0.first().is_some_and(u8::is_ascii_digit),
-            HirKind::Class(Class::Unicode(c)) => {
-                !c.ranges().is_empty()
-                    && c.ranges()
-                        .iter()
-                        .all(|r| r.start() >= '0' && r.end() <= '9')
-            }
-            HirKind::Class(Class::Bytes(c)) => {
-                !c.ranges().is_empty()
-                    && c.ranges()
-                        .iter()
-                        .all(|r| r.start() >= b'0' && r.end() <= b'9')
-            }
+            HirKind::Class(c) => only_digits(c),
             _ => false,
         }
     }
