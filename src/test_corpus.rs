@@ -13,3 +13,14 @@ pub(crate) fn newswire() -> Option<String> {
     }
     text
 }
+
+/// The corpus's articles, decoded as the CLI decodes them (every line of it is valid), or
+/// `None` when it is not beside the project.
+pub(crate) fn articles() -> Option<Vec<crate::article::Article>> {
+    let raw = newswire()?;
+    Some(
+        raw.lines()
+            .filter_map(|l| crate::article::decode(l.as_bytes(), &Default::default()).ok())
+            .collect(),
+    )
+}

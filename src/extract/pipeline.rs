@@ -749,13 +749,9 @@ mod tests {
     #[ignore]
     fn stage_times() {
         use std::time::{Duration, Instant};
-        let Some(raw) = crate::test_corpus::newswire() else {
+        let Some(articles) = crate::test_corpus::articles() else {
             return;
         };
-        let articles: Vec<Article> = raw
-            .lines()
-            .filter_map(|l| crate::article::decode(l.as_bytes(), &Default::default()).ok())
-            .collect();
         let p = Pipeline::new(&ExtractConfig::default(), &[]).expect("builtin tables");
         let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
         let mb_s = |d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();

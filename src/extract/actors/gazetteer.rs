@@ -1254,14 +1254,10 @@ mod tests {
     #[ignore]
     fn bench_find_newswire() {
         use std::time::Instant;
-        let Some(raw) = crate::test_corpus::newswire() else {
+        let Some(articles) = crate::test_corpus::articles() else {
             return;
         };
-        let texts: Vec<String> = raw
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string))
-            .collect();
+        let texts: Vec<String> = articles.into_iter().map(|a| a.text).collect();
         let t0 = Instant::now();
         let g = Gazetteer::builtin().expect("builtin");
         let build = t0.elapsed();

@@ -322,12 +322,11 @@ fn anchored_searches_find_what_scans_find() {
         "Sunday's vote, Mondays and Tuesdays, sept. 11, September 11th, may 5, May 2020, \
          the coming weeks, Wednesday\u{a0}night, the holiday season, Christmas Day 2024.",
     ];
-    let corpus = crate::test_corpus::newswire().unwrap_or_default();
-    let articles = corpus
-        .lines()
+    let articles = crate::test_corpus::articles()
+        .unwrap_or_default()
+        .into_iter()
         .take(60)
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string));
+        .map(|a| a.text);
     let mut compared = 0;
     for text in texts.iter().map(|t| t.to_string()).chain(articles) {
         let anchored = all_candidates(&text, false);
