@@ -1,5 +1,6 @@
 //! Built-in actor gazetteer: countries, places, organizations, armed groups, people with dated
-//! roles, and agent words ("forces", "minister"), matched in text with one Aho-Corasick pass.
+//! roles, and agent words ("forces", "minister"), found in text through an index of their names
+//! (`name_index`, one probe per word start).
 //!
 //! The lists live in `data/gazetteer/*.tsv` (converted from PETRARCH 2's dictionaries plus
 //! curated tables, see `tools/gazetteer/`) and are embedded at compile time, so the library
@@ -7,7 +8,7 @@
 //! organizations format ([`Gazetteer::builtin_with`]).
 //!
 //! Matching works on a *folded* copy of the text: diacritics stripped (`Erdoğan` → `Erdogan`,
-//! `Kalın` → `Kalin`), curly apostrophes and dashes straightened, case kept. The automaton is
+//! `Kalın` → `Kalin`), curly apostrophes and dashes straightened, case kept. The search is
 //! ASCII-case-insensitive; each hit is then checked against the case policy of the name it
 //! hit, because case is what separates `US` (the country) from `us`:
 //!
@@ -22,9 +23,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
-use daachorse::DoubleArrayAhoCorasick;
-
-use crate::extract::events::lexicon::FxBuild;
+use super::name_index::NameIndex;
 use chrono::NaiveDate;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -118,8 +117,6 @@ pub enum GazetteerError {
     },
     #[error("{origin}: {message}")]
     Header { origin: String, message: String },
-    #[error("could not build the gazetteer automaton: {0}")]
-    Automaton(String),
 }
 
 /// How strictly a name's letter case must agree with the text.
@@ -145,18 +142,14 @@ struct Candidate {
     caps_word: bool,
 }
 
-/// The gazetteer: entries plus the automaton over all their names. Build once, share freely.
+/// The gazetteer: entries plus the index of all their names. Build once, share freely.
 pub struct Gazetteer {
     entries: Vec<Entry>,
-    /// Candidates per automaton pattern, best first.
+    /// Candidates per name (the index's values), best first.
     patterns: Vec<Vec<Candidate>>,
-    /// Lower-cased folded form -> pattern index (FxHash: looked up for every match in text).
-    by_form: HashMap<String, usize, FxBuild>,
-    /// All names (lower-case keys), valued by pattern index. A double-array Aho-Corasick
-    /// automaton: one array probe per byte of text, where `aho-corasick`'s NFA (needed at
-    /// this size: ~30k names) walked sparse transition lists and failure links, and took
-    /// about 10% of extraction time and a quarter of a second to build.
-    automaton: DoubleArrayAhoCorasick<u32>,
+    /// All names (lower-cased folded forms), valued by pattern index: found in text on
+    /// word edges, and looked up exactly.
+    names: NameIndex,
 }
 
 impl fmt::Debug for Gazetteer {
@@ -240,19 +233,16 @@ impl Gazetteer {
         let folded = Folded::new(text);
         let hay = folded.text.as_ref();
         let bytes = hay.as_bytes();
-        // All hits (overlapping), so that a name rejected for its case or boundary does not
-        // hide a shorter valid one at the same place. Keys are ASCII-lower-cased, so the
-        // automaton runs on an ASCII-lower-cased copy: the same hits as an ASCII
-        // case-insensitive search, at the same offsets.
+        // All names on word edges, overlapping ones too, so that a name rejected for its case
+        // does not hide a shorter valid one at the same place. Keys are ASCII-lower-cased, so
+        // the index runs on an ASCII-lower-cased copy: the same names as an ASCII
+        // case-insensitive search, at the same offsets (lower-casing ASCII leaves which
+        // characters are word characters as they were).
         let lower = hay.to_ascii_lowercase();
         let mut hits: Vec<(usize, usize, &Candidate)> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(lower.as_bytes()) {
-            let (s, e) = (m.start(), m.end());
-            if !starts_word(hay, s) || !ends_word(hay, e) {
-                continue;
-            }
-            let Some(cands) = self.patterns.get(m.value() as usize) else {
-                continue;
+        self.names.find_at_word_edges(&lower, |s, e, p| {
+            let Some(cands) = self.patterns.get(p as usize) else {
+                return;
             };
             let span = &bytes[s..e];
             if let Some(c) = cands
@@ -261,7 +251,7 @@ impl Gazetteer {
             {
                 hits.push((s, e, c));
             }
-        }
+        });
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let mut out = Vec::new();
         let mut next_free = 0;
@@ -327,8 +317,8 @@ impl Gazetteer {
             }
             _ => Cow::Owned(folded.to_ascii_lowercase()),
         };
-        let &p = self.by_form.get(key.as_ref())?;
-        let cands = self.patterns.get(p)?;
+        let p = self.names.get(key.as_ref())?;
+        let cands = self.patterns.get(p as usize)?;
         let folded = folded.as_bytes();
         Some(f(&mut cands.iter().filter(|c| case_ok(c, folded))))
     }
@@ -372,22 +362,6 @@ fn case_ok(c: &Candidate, span: &[u8]) -> bool {
             true
         }
     }
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// True when no word character comes right before byte `s`.
-fn starts_word(hay: &str, s: usize) -> bool {
-    let before = hay.get(..s).and_then(|h| h.chars().next_back());
-    !before.is_some_and(is_word_char)
-}
-
-/// True when no word character comes right at byte `e`.
-fn ends_word(hay: &str, e: usize) -> bool {
-    let after = hay.get(e..).and_then(|h| h.chars().next());
-    !after.is_some_and(is_word_char)
 }
 
 /// True when the words around `[s, e)` are written in capitals (a headline), where an
@@ -478,7 +452,7 @@ fn needs_space_fold(b: &[u8]) -> bool {
     false
 }
 
-/// The text the automaton runs on, with a map back to the original byte offsets.
+/// The text the name index runs on, with a map back to the original byte offsets.
 struct Folded<'a> {
     text: Cow<'a, str>,
     /// Pieces of the folded text in order: `(folded start, original start, verbatim)`. A
@@ -955,26 +929,22 @@ impl Builder {
         // Deterministic pattern order, whatever the hash map did.
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let mut patterns = Vec::with_capacity(keys.len());
-        let mut by_form = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
         let mut strings = Vec::with_capacity(keys.len());
         for (key, mut cands) in keys {
             cands.sort_by_key(|a| a.0);
-            by_form.insert(key.clone(), patterns.len());
             strings.push(key);
             patterns.push(cands.into_iter().map(|(_, c)| c).collect());
         }
-        let automaton = DoubleArrayAhoCorasick::with_values(
+        let names = NameIndex::new(
             strings
                 .iter()
                 .enumerate()
                 .map(|(k, key)| (key.as_str(), k as u32)),
-        )
-        .map_err(|e| GazetteerError::Automaton(e.to_string()))?;
+        );
         Ok(Gazetteer {
             entries: self.entries,
             patterns,
-            by_form,
-            automaton,
+            names,
         })
     }
 }
