@@ -9,6 +9,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use regex::Regex;
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::Look;
 
 use super::tokens::{Token, is_abbreviation, tokenize_into};
 
@@ -27,6 +30,44 @@ struct Rule {
     paragraph: bool,
     action: Action,
     regex: Regex,
+    /// For a paragraph rule anchored at the paragraph's start (`^...`): the same pattern as
+    /// a fully built DFA searched anchored there. Every paragraph is tested against every
+    /// paragraph rule and nearly all fail within a few bytes, so the regex's per-search set-up
+    /// was most of the cost; this walk has none.
+    start_dfa: Option<dense::DFA<Vec<u32>>>,
+}
+
+impl Rule {
+    fn is_match(&self, text: &str) -> bool {
+        if let Some(dfa) = &self.start_dfa {
+            let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
+            // An error is the DFA giving up (a Unicode `\b` next to a non-ASCII character):
+            // the regex decides then.
+            if let Ok(found) = dfa.try_search_fwd(&input) {
+                return found.is_some();
+            }
+        }
+        self.regex.is_match(text)
+    }
+}
+
+/// The DFA of a pattern that can match only at the start of the text (see [`Rule::start_dfa`]),
+/// if it has a small one.
+fn start_dfa(pattern: &str) -> Option<dense::DFA<Vec<u32>>> {
+    let hir = regex_syntax::parse(pattern).ok()?;
+    if !hir.properties().look_set_prefix().contains(Look::Start) {
+        return None;
+    }
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .unicode_word_boundary(true)
+                .dfa_size_limit(Some(4 << 20))
+                .determinize_size_limit(Some(4 << 20)),
+        )
+        .build(pattern)
+        .ok()
 }
 
 /// The compiled boilerplate rules.
@@ -116,11 +157,13 @@ impl Segmenter {
                 "inline" => false,
                 other => return Err(err(format!("unknown scope {other:?}"))),
             };
+            let start_dfa = if paragraph { start_dfa(regex) } else { None };
             let regex = Regex::new(regex).map_err(|e| err(e.to_string()))?;
             rules.push(Rule {
                 paragraph,
                 action,
                 regex,
+                start_dfa,
             });
         }
         let (paragraph_rules, rules) = rules.into_iter().partition(|r| r.paragraph);
@@ -150,7 +193,7 @@ impl Segmenter {
             let action = self
                 .paragraph_rules
                 .iter()
-                .find(|r| r.regex.is_match(ptext))
+                .find(|r| r.is_match(ptext))
                 .map(|r| r.action);
             match action {
                 Some(Action::Drop) => {
