@@ -476,6 +476,60 @@ const SENTENCE_OPENERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A paragraph rule's start DFA says what its regex says.
+    fn rules_agree(seg: &Segmenter, text: &str) -> Result<(), String> {
+        for r in &seg.paragraph_rules {
+            if r.is_match(text) != r.regex.is_match(text) {
+                return Err(format!("{:?} on {text:?}", r.regex.as_str()));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn start_dfas_agree_with_their_regexes() {
+        let seg = Segmenter::builtin().expect("builtin rules");
+        assert!(
+            seg.paragraph_rules.iter().any(|r| r.start_dfa.is_some()),
+            "the anchored rules have DFAs"
+        );
+        for text in [
+            "LEGAL WARNING: All rights reserved.",
+            "Read more: the talks",
+            "— Read also »",
+            "Share Tweet Email",
+            "(Reporting by Jane Doe; Editing by Ed)",
+            "Reporting by Jane Doe",
+            "---",
+            "CAIRO (AP) — The talks",
+            "ANKARA - The ministry said",
+            "Reading more books",
+            "Ελληνικά (AP) — read more",
+            "«Read more» é",
+            "Share é",
+            "",
+        ] {
+            assert_eq!(rules_agree(&seg, text), Ok(()));
+        }
+        if let Some(articles) = crate::test_corpus::articles() {
+            for a in &articles {
+                for p in paragraphs(&a.text) {
+                    assert_eq!(rules_agree(&seg, &a.text[p]), Ok(()));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn start_dfas_agree_on_any_paragraph(text in "[ -~é—»«]{0,30}") {
+            static SEG: std::sync::LazyLock<Segmenter> =
+                std::sync::LazyLock::new(|| Segmenter::builtin().expect("builtin rules"));
+            prop_assert_eq!(rules_agree(&SEG, &text), Ok(()));
+        }
+    }
 
     fn sentences(text: &str) -> Vec<String> {
         let s = Segmenter::builtin().unwrap().segment(text);
