@@ -385,6 +385,32 @@ mod tests {
     }
 
     #[test]
+    fn presence_filter_has_every_key() {
+        let m = Model::from_bytes(include_bytes!("../../../../data/ner/weights.bin"))
+            .expect("builtin weights");
+        let keys: Vec<u32> = m.slots.iter().map(|s| s.key).filter(|&k| k != 0).collect();
+        assert!(keys.len() > 100_000);
+        for &k in &keys {
+            let (word, bit) = filter_bit(k);
+            assert_ne!(m.present[word] & bit, 0, "key {k} filtered out");
+            let mut row = [0i32; NUM_TAGS];
+            m.add_feature(k, &mut row);
+        }
+        // The filter turns most absent keys away.
+        let absent = (1..200_000u32)
+            .map(|k| k.wrapping_mul(2_654_435_761))
+            .filter(|k| !keys.contains(k))
+            .take(2000);
+        let passed = absent
+            .filter(|&k| {
+                let (word, bit) = filter_bit(k);
+                m.present[word] & bit != 0
+            })
+            .count();
+        assert!(passed < 400, "{passed} of 2000 absent keys passed");
+    }
+
+    #[test]
     fn rejects_garbage() {
         assert!(Model::from_bytes(b"").is_err());
         assert!(Model::from_bytes(b"TLNER\0\0\x01\x03").is_err());
