@@ -372,7 +372,7 @@ pub fn resolve(
                 let partial = phrase.last().is_some_and(|a| a.partial);
                 let key = match actor.kind {
                     ActorKind::Person => person_key(&actor.name, &index, &surnames),
-                    _ => format!("{}|{}", actor.kind.as_str(), actor.name.to_lowercase()),
+                    _ => actor_key(actor.kind.as_str(), &actor.name.to_lowercase()),
                 };
                 let id = match index.get(&key) {
                     Some(&id) => {
@@ -401,7 +401,7 @@ pub fn resolve(
                 {
                     let acronym = join_words(text, toks, b.tok_start, b.tok_end);
                     index
-                        .entry(format!("organization|{}", acronym.to_lowercase()))
+                        .entry(actor_key("organization", &acronym.to_lowercase()))
                         .or_insert(id);
                 }
                 let ts = phrase[0].tok_start;
@@ -706,9 +706,19 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
+/// The key under which an article's mentions of one actor meet: `kind|normalized name`.
+/// Built without `format!`: resolution makes one per mention.
+fn actor_key(kind: &str, name: &str) -> String {
+    let mut key = String::with_capacity(kind.len() + 1 + name.len());
+    key.push_str(kind);
+    key.push('|');
+    key.push_str(name);
+    key
+}
+
 /// The key of a person: a later "Kalın" joins an earlier "İbrahim Kalın".
 fn person_key(name: &str, index: &NameMap<usize>, surnames: &NameMap<String>) -> String {
-    let exact = format!("person|{}", fold(name));
+    let exact = actor_key("person", &fold(name));
     if index.contains_key(&exact) {
         return exact;
     }
