@@ -822,6 +822,26 @@ fn compile(source: &str, nfa_size_limit: usize) -> Result<meta::Regex, String> {
 /// True when `[start, end)` neither begins nor ends inside a word (checked on Unicode
 /// characters, which the ASCII `\b` of the patterns does not see).
 fn at_word_edges(hay: &str, start: usize, end: usize) -> bool {
+    // The word pass asks this of every word it finds: when the characters at both edges are
+    // ASCII (nearly always), the bytes answer without decoding characters.
+    let bytes = hay.as_bytes();
+    let at = |i: Option<usize>| i.and_then(|i| bytes.get(i).copied());
+    let edges = [
+        at(start.checked_sub(1)),
+        at(Some(start)),
+        at(end.checked_sub(1)),
+        at(Some(end)),
+    ];
+    if edges.iter().flatten().all(u8::is_ascii) {
+        let word = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_alphanumeric() || x == b'_');
+        let [before, first, last, after] = edges;
+        return !(word(before) && word(first)) && !(word(last) && word(after));
+    }
+    at_word_edges_in_chars(hay, start, end)
+}
+
+/// [`at_word_edges`] on the Unicode characters around the edges.
+fn at_word_edges_in_chars(hay: &str, start: usize, end: usize) -> bool {
     let first = hay.get(start..).and_then(|s| s.chars().next());
     let before = hay.get(..start).and_then(|s| s.chars().next_back());
     let last = hay.get(..end).and_then(|s| s.chars().next_back());

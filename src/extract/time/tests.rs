@@ -369,3 +369,20 @@ proptest::proptest! {
         proptest::prop_assert_eq!(all_candidates(&text, false), all_candidates(&text, true));
     }
 }
+
+proptest::proptest! {
+    /// The byte shortcut of `at_word_edges` answers as the check on characters does.
+    #[test]
+    fn word_edges_from_bytes_match_chars(
+        text in "[a-z_0-9 .é’ı-]{0,12}",
+        start in 0usize..16,
+        len in 0usize..8,
+    ) {
+        let end = (start + len).min(text.len());
+        let start = start.min(end);
+        proptest::prop_assert_eq!(
+            at_word_edges(&text, start, end),
+            at_word_edges_in_chars(&text, start, end)
+        );
+    }
+}
