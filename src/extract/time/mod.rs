@@ -835,7 +835,9 @@ fn at_word_edges(hay: &str, start: usize, end: usize) -> bool {
     if edges.iter().flatten().all(u8::is_ascii) {
         let word = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_alphanumeric() || x == b'_');
         let [before, first, last, after] = edges;
-        return !(word(before) && word(first)) && !(word(last) && word(after));
+        let joined_before = word(before) && word(first);
+        let joined_after = word(last) && word(after);
+        return !joined_before && !joined_after;
     }
     at_word_edges_in_chars(hay, start, end)
 }
