@@ -42,11 +42,26 @@ impl Hasher for IdentityHasher {
 
 pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdentityHasher>>;
 
+/// Bits of the first-token filter (32 KiB: it stays in the L1/L2 cache).
+const FIRST_BITS: u32 = 18;
+
 /// Case-insensitive multi-word phrase matcher over token hashes.
 #[derive(Default)]
 pub struct Gazetteer {
     /// phrase hash -> bit set of lists (bit i = `LISTS[i]`), plus [`PREFIX`].
     phrases: IdMap<u64, u8>,
+    /// A bit per first-token hash (a phrase's hash after its first token, top bits): most
+    /// tokens start no phrase, and one bit test in a table that stays cached turns them away
+    /// before a probe of the phrase map, which is too large for the cache. Empty when no
+    /// phrase is loaded.
+    first: Vec<u64>,
+}
+
+/// The word and bit of `first_hash` in [`Gazetteer::first`].
+#[inline]
+fn first_bit(first_hash: u64) -> (usize, u64) {
+    let b = (first_hash >> (64 - FIRST_BITS)) as usize;
+    (b / 64, 1 << (b % 64))
 }
 
 impl Gazetteer {
@@ -58,6 +73,7 @@ impl Gazetteer {
     /// Parses `phrase<TAB>list` lines; `#` comments, blank lines and unknown lists are skipped.
     pub fn from_tsv(tsv: &str) -> Gazetteer {
         let mut phrases: IdMap<u64, u8> = IdMap::default();
+        let mut first = vec![0u64; 1 << (FIRST_BITS - 6)];
         for line in tsv.lines() {
             if line.starts_with('#') {
                 continue;
@@ -75,6 +91,10 @@ impl Gazetteer {
             let mut h = PHRASE_SEED;
             for (k, t) in toks.iter().enumerate() {
                 h = phrase_extend(h, lower_hash(t));
+                if k == 0 {
+                    let (word, bit) = first_bit(h);
+                    first[word] |= bit;
+                }
                 let e = phrases.entry(h).or_insert(0);
                 if k + 1 < toks.len() {
                     *e |= PREFIX;
@@ -83,7 +103,10 @@ impl Gazetteer {
                 }
             }
         }
-        Gazetteer { phrases }
+        if phrases.is_empty() {
+            first.clear();
+        }
+        Gazetteer { phrases, first }
     }
 
     /// Number of distinct phrase-hash entries (full phrases and prefixes).
@@ -102,6 +125,10 @@ impl Gazetteer {
             return;
         }
         for start in 0..infos.len() {
+            let (word, bit) = first_bit(phrase_extend(PHRASE_SEED, infos[start].lower));
+            if self.first.get(word).is_none_or(|w| w & bit == 0) {
+                continue;
+            }
             let mut h = PHRASE_SEED;
             for end in start..infos.len().min(start + MAX_PHRASE) {
                 h = phrase_extend(h, infos[end].lower);
@@ -146,6 +173,33 @@ mod tests {
         assert_eq!(infos[1].gaz, 1); // begins a loc phrase
         assert_eq!(infos[2].gaz, 2 | 1 << 4); // inside loc, begins surname
         assert_eq!(infos[3].gaz, 0);
+    }
+
+    /// The first-token filter must never turn a phrase away: every listed phrase, on its own,
+    /// is marked as beginning a phrase of its list.
+    #[test]
+    fn first_token_filter_keeps_every_phrase() {
+        let tsv = include_str!("../../../../data/ner/gazetteer.tsv");
+        let g = Gazetteer::from_tsv(tsv);
+        let lex = CaseLexicon::default();
+        let mut checked = 0;
+        for line in tsv.lines().filter(|l| !l.starts_with('#')) {
+            let Some((phrase, list)) = line.split_once('\t') else {
+                continue;
+            };
+            let Some(bit) = LISTS.iter().position(|l| *l == list.trim()) else {
+                continue;
+            };
+            let toks: Vec<&str> = phrase.split_whitespace().collect();
+            if toks.is_empty() || toks.len() > MAX_PHRASE {
+                continue;
+            }
+            let mut infos: Vec<TokenInfo> = toks.iter().map(|w| token_info(w, &lex)).collect();
+            g.mark(&mut infos);
+            assert_ne!(infos[0].gaz & 1 << (2 * bit), 0, "{phrase:?} ({list})");
+            checked += 1;
+        }
+        assert!(checked > 10_000);
     }
 
     #[test]
