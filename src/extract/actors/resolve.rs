@@ -16,7 +16,7 @@ use crate::extract::events::lexicon::FxBuild;
 type NameMap<V> = HashMap<String, V, FxBuild>;
 
 use super::gazetteer::{EntryKind, Gazetteer, MatchForm};
-use super::ner::{NerLabel, NerTagger};
+use super::ner::{NO_WORD, NerLabel, NerTagger};
 use crate::extract::text::segment::Segmented;
 
 /// The kind of an actor, as written in records.
@@ -77,6 +77,10 @@ pub struct Mention {
 pub struct Resolved {
     pub actors: Vec<Actor>,
     pub mentions: Vec<Mention>,
+    /// Per token of the text: its id in the tagger's vocabulary ([`NerTagger::tag_with_ids`]),
+    /// [`NO_WORD`] for other words and for tokens of sentences left out. The events stage
+    /// reads per-word facts through it instead of hashing each token again.
+    pub word_ids: Vec<u32>,
 }
 
 /// What an atom is.
@@ -164,7 +168,11 @@ pub fn resolve(
     gaz: &Gazetteer,
     day: Option<chrono::NaiveDate>,
 ) -> Resolved {
-    let mut out = Resolved::default();
+    let mut out = Resolved {
+        word_ids: vec![NO_WORD; seg.tokens.len()],
+        ..Resolved::default()
+    };
+    let mut ids: Vec<u32> = Vec::with_capacity(64);
     let mut index: NameMap<usize> = NameMap::default();
     // Folded surname -> key of the person it last completed, for "Kalın" after "İbrahim Kalın".
     let mut surnames: NameMap<String> = NameMap::default();
@@ -263,7 +271,11 @@ pub fn resolve(
         }
 
         // Tagger spans: names the gazetteer does not know, and the span of names it does.
-        for span in ner.tag(&words) {
+        let spans = ner.tag_with_ids(&words, &mut ids);
+        if let Some(slot) = out.word_ids.get_mut(base..base + ids.len()) {
+            slot.copy_from_slice(&ids);
+        }
+        for span in spans {
             let (s, e) = trim_span(&words, span.start, span.end);
             if s >= e {
                 continue;

@@ -1209,3 +1209,33 @@ mod tests {
         assert!(expand_rule_pattern("%MONTH %MONTH", &l).is_err());
     }
 }
+#[cfg(test)]
+mod tmp_dump {
+    #[test]
+    fn dump_reqs() {
+        let lex = super::Lexicon::builtin().unwrap();
+        let rules = include_str!("../../../data/time/rules.tsv");
+        for line in rules.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            let r = super::requirements_of(cols[2], &lex);
+            let desc: Vec<String> = r
+                .iter()
+                .map(|q| match q {
+                    super::Requirement::Words(w) => format!("W{}", w.len()),
+                    super::Requirement::Regex(s) => format!("R[{}]", &s[..s.len().min(60)]),
+                })
+                .collect();
+            if r.iter().any(|q| matches!(q, super::Requirement::Regex(_))) || r.is_empty() {
+                eprintln!(
+                    "{:<22} {:<50} {:?}",
+                    cols[0],
+                    cols[2].chars().take(50).collect::<String>(),
+                    desc
+                );
+            }
+        }
+    }
+}

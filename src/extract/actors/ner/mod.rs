@@ -142,7 +142,16 @@ pub struct NerTagger {
     /// then fill three cache lines instead of five, and scoring is memory-bound.
     headline_rows: Vec<[Row; 2]>,
     small: SmallTables,
+    /// Tells this tagger's word ids ([`NerTagger::tag_with_ids`]) from another tagger's: a
+    /// per-thread table keyed by word id must start over when the tagger changes.
+    vocab_id: u64,
 }
+
+/// A token outside the tagger's vocabulary, in [`NerTagger::tag_with_ids`].
+pub const NO_WORD: u32 = u32::MAX;
+
+/// Hands out [`NerTagger::vocab_id`]s.
+static NEXT_VOCAB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Pre-summed weights of the word-only features ([`features::unigram_features`]) of the
 /// model's frequent words: one probe instead of seven for most tokens. Scoring is
@@ -418,6 +427,7 @@ impl NerTagger {
             rows,
             headline_rows,
             small,
+            vocab_id: NEXT_VOCAB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -428,11 +438,29 @@ impl NerTagger {
 
     /// Entity spans over a sentence given as token strings (already tokenized, PTB-style).
     pub fn tag(&self, words: &[&str]) -> Vec<EntitySpan> {
+        self.tag_with_ids(words, &mut Vec::new())
+    }
+
+    /// [`tag`](Self::tag), also writing each token's word id to `ids` (cleared first): its
+    /// index in the tagger's vocabulary of frequent words, or [`NO_WORD`]. The tagger looks
+    /// every token up anyway; later stages index per-word tables with the id instead of
+    /// hashing the token again (see `events::lexicon::prepare_with_ids`).
+    pub fn tag_with_ids(&self, words: &[&str], ids: &mut Vec<u32>) -> Vec<EntitySpan> {
+        ids.clear();
         if words.is_empty() {
             return Vec::new();
         }
-        let (em, path) = self.decode(words);
+        let (em, path) = SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.decode_with(words, &mut scratch, ids),
+            // Only reachable if tagging re-entered itself on this thread.
+            Err(_) => self.decode_with(words, &mut Scratch::default(), ids),
+        });
         spans(&path, |i, t| softmax_prob(em.get(i), t, self.model.scale))
+    }
+
+    /// Identifies this tagger's word ids: equal for two taggers only if they are the same.
+    pub fn vocab_id(&self) -> u64 {
+        self.vocab_id
     }
 
     /// The tag sequence for a sentence (tag ids, see [`tags`]).
@@ -442,14 +470,21 @@ impl NerTagger {
 
     /// Emission scores and the Viterbi path. Allocates only the two vectors it returns.
     fn decode(&self, words: &[&str]) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
+        let mut ids = Vec::new();
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.decode_with(words, &mut scratch),
+            Ok(mut scratch) => self.decode_with(words, &mut scratch, &mut ids),
             // Only reachable if tagging re-entered itself on this thread.
-            Err(_) => self.decode_with(words, &mut Scratch::default()),
+            Err(_) => self.decode_with(words, &mut Scratch::default(), &mut ids),
         })
     }
 
-    fn decode_with(&self, words: &[&str], sc: &mut Scratch) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
+    /// Emission scores and the Viterbi path; each token's word id goes to `ids`.
+    fn decode_with(
+        &self,
+        words: &[&str],
+        sc: &mut Scratch,
+        ids: &mut Vec<u32>,
+    ) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
         let Scratch {
             infos,
             which,
@@ -464,10 +499,12 @@ impl NerTagger {
             match self.vocab.get(*w) {
                 Some(&ix) => {
                     which.push(ix);
+                    ids.push(ix);
                     infos.push(self.infos[ix as usize]);
                 }
                 None => {
                     which.push(OOV | oov.len() as u32);
+                    ids.push(NO_WORD);
                     infos.push(features::token_info(w, &self.model.lexicon));
                     oov.push(infos.len() - 1);
                 }
