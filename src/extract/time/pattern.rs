@@ -574,8 +574,19 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
     let mut depth = 0usize;
     let mut out: Vec<Requirement> = Vec::new();
     // Number patterns, used only when the rule has no word to require (then the most specific
-    // one, by the length of its regex, stands in for the whole rule).
-    let mut numbers: Vec<&str> = Vec::new();
+    // one, by the length of its regex, stands in for the whole rule). Numbers joined by a
+    // slash, hyphen or colon ("%YEAR-%MM-%DD", "%MM/%DD/%YY") stand in together: any number
+    // is common in news, a run of them with separators is not.
+    let mut numbers: Vec<String> = Vec::new();
+    // The run of joined numbers being read, and the index after its last number.
+    let mut run: Vec<String> = Vec::new();
+    let mut run_end: Option<usize> = None;
+    let close_run = |run: &mut Vec<String>, numbers: &mut Vec<String>| {
+        if run.len() >= 2 {
+            numbers.push(run.concat());
+        }
+        run.clear();
+    };
     let optional_at = |j: usize| matches!(chars.get(j), Some('?' | '*' | '{'));
     let mut i = 0;
     while i < chars.len() {
@@ -607,7 +618,25 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
                         ) => {
                             out.push(Requirement::Regex(format!("(?i){}", def.regex)));
                         }
-                        (None, _) => numbers.push(&def.regex),
+                        (None, _) => {
+                            let piece = format!("(?:{})", def.regex);
+                            let joined =
+                                run_end.and_then(|e| chars.get(e..i)).and_then(|between| {
+                                    match between {
+                                        [c @ ('/' | '-' | ':')] => Some(*c),
+                                        _ => None,
+                                    }
+                                });
+                            match joined {
+                                Some(sep) if !run.is_empty() => run.push(format!("{sep}{piece}")),
+                                _ => {
+                                    close_run(&mut run, &mut numbers);
+                                    run.push(piece);
+                                }
+                            }
+                            run_end = Some(j);
+                            numbers.push(def.regex.clone());
+                        }
                     }
                 }
                 i = j;
@@ -634,6 +663,7 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
         }
         i += 1;
     }
+    close_run(&mut run, &mut numbers);
     if out.is_empty()
         && let Some(n) = numbers.iter().max_by_key(|r| r.len())
     {
@@ -1148,6 +1178,41 @@ mod tests {
     }
 
     #[test]
+    fn joined_numbers_stand_in_together() {
+        let l = Lexicon::builtin().expect("builtin tables");
+        let re = |name: &str| format!("(?:{})", l.patterns[name].regex);
+        let joined = |parts: &[&str]| Requirement::Regex(format!("(?i){}", parts.concat()));
+        assert_eq!(
+            requirements_of(r"\b%YEAR-%MM-%DD\b", &l),
+            vec![joined(&[&re("YEAR"), "-", &re("MM"), "-", &re("DD")])]
+        );
+        assert_eq!(
+            requirements_of(r"\b%MM/%DD/%YY", &l),
+            vec![joined(&[&re("MM"), "/", &re("DD"), "/", &re("YY")])]
+        );
+        // A separator that is optional, or more than one character, ends the run: the most
+        // specific single number stands in.
+        let year = Requirement::Regex(format!("(?i){}", l.patterns["YEAR"].regex));
+        assert_eq!(requirements_of(r"%MM-?%YEAR", &l), vec![year.clone()]);
+        assert_eq!(requirements_of(r"%MM, %YEAR", &l), vec![year]);
+        // Every match of the rule contains a match of its stand-in.
+        for (rule, text) in [
+            (r"\b%YEAR-%MM-%DD\b", "on 2025-11-25."),
+            (r"\b%MM/%DD/%YY", "on 11/25/25,"),
+            (r"\b%MM/%DD/%YEAR", "(11/25/2025)"),
+        ] {
+            let (src, _) = expand_rule_pattern(rule, &l).expect("rule");
+            assert!(regex::Regex::new(&src).expect("regex").is_match(text));
+            for need in requirements_of(rule, &l) {
+                let Requirement::Regex(r) = need else {
+                    panic!("{rule}: a number rule needs a regex")
+                };
+                assert!(regex::Regex::new(&r).expect("regex").is_match(text), "{r}");
+            }
+        }
+    }
+
+    #[test]
     fn leading_words_are_where_every_match_starts() {
         let l = lex();
         let words = |v: &[&str]| {
@@ -1207,35 +1272,5 @@ mod tests {
         assert!(expand_rule_pattern("%NOPE", &l).is_err());
         assert!(expand_rule_pattern("<%MONTH", &l).is_err());
         assert!(expand_rule_pattern("%MONTH %MONTH", &l).is_err());
-    }
-}
-#[cfg(test)]
-mod tmp_dump {
-    #[test]
-    fn dump_reqs() {
-        let lex = super::Lexicon::builtin().unwrap();
-        let rules = include_str!("../../../data/time/rules.tsv");
-        for line in rules.lines() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let cols: Vec<&str> = line.split('\t').collect();
-            let r = super::requirements_of(cols[2], &lex);
-            let desc: Vec<String> = r
-                .iter()
-                .map(|q| match q {
-                    super::Requirement::Words(w) => format!("W{}", w.len()),
-                    super::Requirement::Regex(s) => format!("R[{}]", &s[..s.len().min(60)]),
-                })
-                .collect();
-            if r.iter().any(|q| matches!(q, super::Requirement::Regex(_))) || r.is_empty() {
-                eprintln!(
-                    "{:<22} {:<50} {:?}",
-                    cols[0],
-                    cols[2].chars().take(50).collect::<String>(),
-                    desc
-                );
-            }
-        }
     }
 }
