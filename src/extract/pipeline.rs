@@ -10,7 +10,7 @@ use super::actors::gazetteer::Gazetteer;
 use super::actors::ner::NerTagger;
 use super::actors::resolve::{self, Resolved};
 use super::events::attribution::{Attributions, Cue, SpeakerSide};
-use super::events::lexicon::{TriggerLexicon, TriggerMatch, TriggerPos, prepare_with_ids};
+use super::events::lexicon::{TriggerLexicon, TriggerMatch, TriggerPos};
 use super::events::{modality, roles};
 use super::text::markup;
 use super::text::offsets::CodePoints;
@@ -284,7 +284,7 @@ impl Pipeline {
             let speaker = cue.and_then(|c| speaker_of(&words, base, &c, &mentions, resolved));
             let mut coded: Vec<(TriggerMatch, roles::Roles)> = Vec::new();
             // Lower-cased forms and lemmas, once per sentence for triggers and modality cues.
-            let prepared = prepare_with_ids(
+            let prepared = self.lexicon.prepare_with_ids(
                 &words,
                 resolved
                     .word_ids

@@ -537,6 +537,9 @@ pub(crate) struct Tok<'a> {
     pub boundary: bool,
     /// Starts with an upper-case letter.
     pub capital: bool,
+    /// The trigger patterns the token may head ([`PatternIndex::candidates`]), when
+    /// preparation already knew them (see [`TriggerLexicon::prepare_with_ids`]).
+    triggers: Option<Rc<[u32]>>,
 }
 
 impl Tok<'_> {
@@ -599,6 +602,7 @@ impl WordInfo {
             form: self.form,
             boundary: self.boundary,
             capital: self.capital,
+            triggers: None,
         }
     }
 }
@@ -646,50 +650,21 @@ thread_local! {
     /// every rare word. Keyed by the tagger's `vocab_id`: another tagger's ids start it over.
     /// Each entry keeps its word, and a token whose text differs goes through the word cache,
     /// so a wrong id can cost time but never change a result.
-    static BY_WORD_ID: RefCell<(u64, WordIdTable)> = const { RefCell::new((0, Vec::new())) };
+    static BY_WORD_ID: RefCell<(u64, Vec<Option<WordEntry>>)> =
+        const { RefCell::new((0, Vec::new())) };
 }
 
-/// Per word id: the word and its facts, once seen.
-type WordIdTable = Vec<Option<(Box<str>, WordInfo)>>;
-
-/// [`prepare`] for tokens the actor tagger has given word ids (`ids[i]` for `words[i]`, from
-/// the tagger whose `vocab_id` is `vocab`). Gives the same tokens as [`prepare`].
-pub(crate) fn prepare_with_ids<'a>(words: &[&'a str], ids: &[u32], vocab: u64) -> Vec<Tok<'a>> {
-    if ids.len() != words.len() {
-        return prepare(words);
-    }
-    BY_WORD_ID.with_borrow_mut(|(owner, table)| {
-        if *owner != vocab {
-            *owner = vocab;
-            table.clear();
-        }
-        WORD_CACHE.with_borrow_mut(|cache| {
-            words
-                .iter()
-                .zip(ids)
-                .map(|(&w, &id)| {
-                    let i = id as usize;
-                    if id == NO_WORD || i >= MAX_WORD_ID {
-                        return cached_tok(cache, w);
-                    }
-                    if i >= table.len() {
-                        table.resize_with(i + 1, || None);
-                    }
-                    match &mut table[i] {
-                        Some((word, info)) if **word == *w => info.tok(w),
-                        Some(_) => cached_tok(cache, w),
-                        slot @ None => {
-                            let info = WordInfo::of(w);
-                            let tok = info.tok(w);
-                            *slot = Some((w.into(), info));
-                            tok
-                        }
-                    }
-                })
-                .collect()
-        })
-    })
+/// What [`BY_WORD_ID`] keeps of a word, once seen.
+struct WordEntry {
+    word: Box<str>,
+    info: WordInfo,
+    /// The trigger patterns the word may head in one lexicon (by its `id`), once asked: a
+    /// sentence's every token is looked up in the pattern index, by lemma and by form.
+    triggers: Option<(u64, Rc<[u32]>)>,
 }
+
+/// Hands out [`TriggerLexicon::id`]s.
+static NEXT_LEXICON_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn is_boundary(w: &str) -> bool {
     matches!(
@@ -947,6 +922,8 @@ struct Entry {
 pub struct TriggerLexicon {
     entries: Vec<Entry>,
     index: PatternIndex,
+    /// Tells this lexicon's pattern ids from another lexicon's in per-thread caches.
+    id: u64,
 }
 
 /// Words before a head that make a verb reading unlikely ("the attack", "their visit").
@@ -1072,7 +1049,11 @@ impl TriggerLexicon {
                 passive,
             });
         }
-        Ok(TriggerLexicon { entries, index })
+        Ok(TriggerLexicon {
+            entries,
+            index,
+            id: NEXT_LEXICON_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        })
     }
 
     /// Number of rows (patterns) in the lexicon.
@@ -1096,6 +1077,64 @@ impl TriggerLexicon {
         self.find_prepared(&toks)
     }
 
+    /// [`prepare`] for tokens the actor tagger has given word ids (`ids[i]` for `words[i]`,
+    /// from the tagger whose `vocab_id` is `vocab`), with the trigger patterns each word of
+    /// the tagger's vocabulary may head in this lexicon. Gives the tokens of [`prepare`], and
+    /// [`find_prepared`](Self::find_prepared) finds the same triggers in them.
+    pub(crate) fn prepare_with_ids<'a>(
+        &self,
+        words: &[&'a str],
+        ids: &[u32],
+        vocab: u64,
+    ) -> Vec<Tok<'a>> {
+        if ids.len() != words.len() {
+            return prepare(words);
+        }
+        BY_WORD_ID.with_borrow_mut(|(owner, table)| {
+            if *owner != vocab {
+                *owner = vocab;
+                table.clear();
+            }
+            WORD_CACHE.with_borrow_mut(|cache| {
+                words
+                    .iter()
+                    .zip(ids)
+                    .map(|(&w, &id)| {
+                        let i = id as usize;
+                        if id == NO_WORD || i >= MAX_WORD_ID {
+                            return cached_tok(cache, w);
+                        }
+                        if i >= table.len() {
+                            table.resize_with(i + 1, || None);
+                        }
+                        let entry = match &mut table[i] {
+                            Some(e) if *e.word == *w => e,
+                            Some(_) => return cached_tok(cache, w),
+                            slot @ None => slot.insert(WordEntry {
+                                word: w.into(),
+                                info: WordInfo::of(w),
+                                triggers: None,
+                            }),
+                        };
+                        let mut tok = entry.info.tok(w);
+                        let triggers = match &entry.triggers {
+                            Some((lexicon, t)) if *lexicon == self.id => Rc::clone(t),
+                            _ => {
+                                let mut found = Vec::new();
+                                self.index.candidates(&tok, &mut found);
+                                let t: Rc<[u32]> = found.into();
+                                entry.triggers = Some((self.id, Rc::clone(&t)));
+                                t
+                            }
+                        };
+                        tok.triggers = Some(triggers);
+                        tok
+                    })
+                    .collect()
+            })
+        })
+    }
+
     pub(crate) fn find_prepared(&self, toks: &[Tok]) -> Vec<TriggerMatch> {
         let title_case = is_title_case(toks);
         let mut cands: Vec<Candidate> = Vec::new();
@@ -1106,7 +1145,13 @@ impl TriggerLexicon {
             if tok.boundary {
                 continue;
             }
-            self.index.candidates(tok, &mut ids);
+            match &tok.triggers {
+                Some(known) => {
+                    ids.clear();
+                    ids.extend_from_slice(known);
+                }
+                None => self.index.candidates(tok, &mut ids),
+            }
             for &id in &ids {
                 let Some(entry) = self.entries.get(id as usize) else {
                     continue;
@@ -1540,6 +1585,7 @@ mod tests {
     fn preparation_by_word_id_matches_plain() {
         use crate::extract::actors::ner::NerTagger;
         let tagger = NerTagger::builtin().expect("builtin tagger");
+        let lexicon = lex();
         let sentence = "Israel attacked Gaza , and ISRAEL 's talks met voting Zzyzxville agreed .";
         let words: Vec<&str> = sentence.split(' ').collect();
         let mut ids = Vec::new();
@@ -1556,6 +1602,7 @@ mod tests {
             )
         };
         let plain: Vec<_> = prepare(&words).iter().map(key).collect();
+        assert!(lexicon.find_prepared(&prepare(&words)).len() >= 3);
         let mut shifted = ids.clone();
         shifted.rotate_left(1);
         for (ids, vocab) in [
@@ -1564,14 +1611,24 @@ mod tests {
             (&shifted, tagger.vocab_id()),
             (&ids, u64::MAX),
         ] {
-            let by_id: Vec<_> = prepare_with_ids(&words, ids, vocab)
-                .iter()
-                .map(key)
-                .collect();
+            let prepared = lexicon.prepare_with_ids(&words, ids, vocab);
+            let by_id: Vec<_> = prepared.iter().map(key).collect();
             assert_eq!(by_id, plain);
+            assert_eq!(
+                format!("{:?}", lexicon.find_prepared(&prepared)),
+                format!("{:?}", lexicon.find_prepared(&prepare(&words)))
+            );
+            // Another lexicon's pattern ids are not taken for this one's.
+            let other = lex();
+            let prepared = other.prepare_with_ids(&words, ids, vocab);
+            assert_eq!(
+                format!("{:?}", other.find_prepared(&prepared)),
+                format!("{:?}", other.find_prepared(&prepare(&words)))
+            );
         }
         // Ids that do not fit the words: plain preparation.
-        let by_id: Vec<_> = prepare_with_ids(&words, &ids[1..], tagger.vocab_id())
+        let by_id: Vec<_> = lexicon
+            .prepare_with_ids(&words, &ids[1..], tagger.vocab_id())
             .iter()
             .map(key)
             .collect();
