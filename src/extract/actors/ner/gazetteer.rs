@@ -42,25 +42,26 @@ impl Hasher for IdentityHasher {
 
 pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdentityHasher>>;
 
-/// Bits of the first-token filter (32 KiB: it stays in the L1/L2 cache).
-const FIRST_BITS: u32 = 18;
+/// Bits of the presence filter: 128 KiB, for ~10^5 phrase hashes (a few percent of absent
+/// hashes pass), small enough to stay in the L2 cache.
+const FILTER_BITS: u32 = 20;
 
 /// Case-insensitive multi-word phrase matcher over token hashes.
 #[derive(Default)]
 pub struct Gazetteer {
     /// phrase hash -> bit set of lists (bit i = `LISTS[i]`), plus [`PREFIX`].
     phrases: IdMap<u64, u8>,
-    /// A bit per first-token hash (a phrase's hash after its first token, top bits): most
-    /// tokens start no phrase, and one bit test in a table that stays cached turns them away
-    /// before a probe of the phrase map, which is too large for the cache. Empty when no
-    /// phrase is loaded.
-    first: Vec<u64>,
+    /// A bit per key of `phrases` (top bits of the hash): most tokens start no phrase and
+    /// most phrase starts extend no further, and one bit test in a table that stays cached
+    /// turns those hashes away before a probe of the phrase map, which is too large for the
+    /// cache. Empty when no phrase is loaded.
+    present: Vec<u64>,
 }
 
-/// The word and bit of `first_hash` in [`Gazetteer::first`].
+/// The word and bit of a phrase hash in [`Gazetteer::present`].
 #[inline]
-fn first_bit(first_hash: u64) -> (usize, u64) {
-    let b = (first_hash >> (64 - FIRST_BITS)) as usize;
+fn filter_bit(phrase_hash: u64) -> (usize, u64) {
+    let b = (phrase_hash >> (64 - FILTER_BITS)) as usize;
     (b / 64, 1 << (b % 64))
 }
 
@@ -73,7 +74,6 @@ impl Gazetteer {
     /// Parses `phrase<TAB>list` lines; `#` comments, blank lines and unknown lists are skipped.
     pub fn from_tsv(tsv: &str) -> Gazetteer {
         let mut phrases: IdMap<u64, u8> = IdMap::default();
-        let mut first = vec![0u64; 1 << (FIRST_BITS - 6)];
         for line in tsv.lines() {
             if line.starts_with('#') {
                 continue;
@@ -91,10 +91,6 @@ impl Gazetteer {
             let mut h = PHRASE_SEED;
             for (k, t) in toks.iter().enumerate() {
                 h = phrase_extend(h, lower_hash(t));
-                if k == 0 {
-                    let (word, bit) = first_bit(h);
-                    first[word] |= bit;
-                }
                 let e = phrases.entry(h).or_insert(0);
                 if k + 1 < toks.len() {
                     *e |= PREFIX;
@@ -103,10 +99,15 @@ impl Gazetteer {
                 }
             }
         }
-        if phrases.is_empty() {
-            first.clear();
+        let mut present = Vec::new();
+        if !phrases.is_empty() {
+            present = vec![0u64; 1 << (FILTER_BITS - 6)];
+            for &h in phrases.keys() {
+                let (word, bit) = filter_bit(h);
+                present[word] |= bit;
+            }
         }
-        Gazetteer { phrases, first }
+        Gazetteer { phrases, present }
     }
 
     /// Number of distinct phrase-hash entries (full phrases and prefixes).
@@ -125,13 +126,13 @@ impl Gazetteer {
             return;
         }
         for start in 0..infos.len() {
-            let (word, bit) = first_bit(phrase_extend(PHRASE_SEED, infos[start].lower));
-            if self.first.get(word).is_none_or(|w| w & bit == 0) {
-                continue;
-            }
             let mut h = PHRASE_SEED;
             for end in start..infos.len().min(start + MAX_PHRASE) {
                 h = phrase_extend(h, infos[end].lower);
+                let (word, bit) = filter_bit(h);
+                if self.present.get(word).is_none_or(|w| w & bit == 0) {
+                    break;
+                }
                 let Some(&e) = self.phrases.get(&h) else {
                     break;
                 };
@@ -175,10 +176,10 @@ mod tests {
         assert_eq!(infos[3].gaz, 0);
     }
 
-    /// The first-token filter must never turn a phrase away: every listed phrase, on its own,
+    /// The presence filter must never turn a phrase away: every listed phrase, on its own,
     /// is marked as beginning a phrase of its list.
     #[test]
-    fn first_token_filter_keeps_every_phrase() {
+    fn presence_filter_keeps_every_phrase() {
         let tsv = include_str!("../../../../data/ner/gazetteer.tsv");
         let g = Gazetteer::from_tsv(tsv);
         let lex = CaseLexicon::default();
@@ -206,5 +207,10 @@ mod tests {
     fn builtin_lists_load() {
         let g = Gazetteer::builtin();
         assert!(g.len() > 10_000);
+        // The presence filter turns away most hashes that are not phrases.
+        let set: u32 = g.present.iter().map(|w| w.count_ones()).sum();
+        let bits = 1u32 << FILTER_BITS;
+        eprintln!("{} phrase hashes, {set} of {bits} filter bits set", g.len());
+        assert!(set < bits / 8, "{set} of {bits} bits set");
     }
 }
