@@ -371,7 +371,8 @@ struct Scratch {
     /// The tokens of unknown words, and their rows.
     oov: Vec<usize>,
     oov_rows: Vec<WordRows>,
-    bp: Vec<[u8; NUM_TAGS]>,
+    /// The Viterbi's best scores per token.
+    deltas: Vec<[i32; NUM_TAGS]>,
 }
 
 /// Marks an index of [`Scratch::which`] as pointing into [`Scratch::oov`].
@@ -490,7 +491,7 @@ impl NerTagger {
             which,
             oov,
             oov_rows,
-            bp,
+            deltas,
         } = sc;
         infos.clear();
         which.clear();
@@ -540,7 +541,7 @@ impl NerTagger {
             .collect();
         let em = self.emissions(infos, &own, &rows, sent.mode);
         let mut path = Vec::with_capacity(words.len());
-        viterbi(&em, &self.model.transitions, NEG_INF, bp, &mut path);
+        viterbi(&em, &self.model.transitions, NEG_INF, deltas, &mut path);
         (em, path)
     }
 
@@ -707,19 +708,24 @@ pub fn spans(path: &[u8], prob: impl Fn(usize, u8) -> f32) -> Vec<EntitySpan> {
 }
 
 /// First-order Viterbi under BIO constraints. `trans[NUM_TAGS]` is the start row.
-/// Writes the best tag sequence to `path`; `bp` is scratch space. `neg_inf` must be small
+/// Writes the best tag sequence to `path`; `deltas` is scratch space. `neg_inf` must be small
 /// enough that adding two of them to a score neither overflows nor wins.
+///
+/// Ties go to the first best predecessor (the lowest tag id). Back-pointers are not kept for
+/// every tag of every token, which would double the work of the forward pass (the tagger's
+/// hottest loop): the best scores (`deltas`) are, and the backtrace recomputes the one
+/// predecessor it follows, with the same sums and the same tie rule.
 pub fn viterbi<T>(
     em: &[[T; NUM_TAGS]],
     trans: &[[T; NUM_TAGS]; NUM_TAGS + 1],
     neg_inf: T,
-    bp: &mut Vec<[u8; NUM_TAGS]>,
+    deltas: &mut Vec<[T; NUM_TAGS]>,
     path: &mut Vec<u8>,
 ) where
     T: Copy + PartialOrd + Add<Output = T> + Sub<Output = T>,
 {
     path.clear();
-    bp.clear();
+    deltas.clear();
     let Some(first) = em.first() else { return };
     // Fold the BIO constraints into the transition matrix once, so the inner loop is
     // branch-free.
@@ -740,14 +746,11 @@ pub fn viterbi<T>(
     for t in 0..NUM_TAGS {
         delta[t] = tr[NUM_TAGS][t] + first[t];
     }
-    bp.push([0; NUM_TAGS]);
+    deltas.push(delta);
     for e in &em[1..] {
-        // For every `to`, the predecessors are scanned in ascending order and only a strictly
-        // better one replaces the best: the first best predecessor wins ties. The loop over
-        // `to` is innermost so that it runs as branch-free vector selects (this is the
-        // tagger's hottest loop).
+        // For every `to`, the best of the predecessors; the loop over `to` is innermost so
+        // that it runs as branch-free vector maxima.
         let mut best = [neg_inf; NUM_TAGS];
-        let mut arg = [0u32; NUM_TAGS];
         for to in 0..NUM_TAGS {
             best[to] = delta[0] + tr[0][to];
         }
@@ -756,16 +759,12 @@ pub fn viterbi<T>(
             let row = &tr[from];
             for to in 0..NUM_TAGS {
                 let v = d + row[to];
-                let better = v > best[to];
-                best[to] = if better { v } else { best[to] };
-                arg[to] = if better { from as u32 } else { arg[to] };
+                best[to] = if v > best[to] { v } else { best[to] };
             }
         }
         let mut next = delta;
-        let mut back = [0u8; NUM_TAGS];
         for to in 0..NUM_TAGS {
             next[to] = best[to] + e[to];
-            back[to] = arg[to] as u8;
         }
         // Keep the best score at zero so long sentences cannot overflow integer scores.
         let mut top = next[0];
@@ -778,7 +777,7 @@ pub fn viterbi<T>(
             *v = *v - top;
         }
         delta = next;
-        bp.push(back);
+        deltas.push(delta);
     }
     let mut best = 0usize;
     for t in 1..NUM_TAGS {
@@ -787,11 +786,31 @@ pub fn viterbi<T>(
         }
     }
     path.resize(em.len(), 0);
-    let mut cur = best as u8;
+    let mut cur = best;
     for i in (0..em.len()).rev() {
-        path[i] = cur;
-        cur = bp.get(i).map_or(0, |b| b[usize::from(cur)]);
+        path[i] = cur as u8;
+        if i > 0 {
+            cur = best_from(&deltas[i - 1], &tr, cur);
+        }
     }
+}
+
+/// The best predecessor of tag `to` given the previous token's scores `delta` (the first of
+/// the highest, as the forward pass ranks them).
+fn best_from<T>(delta: &[T; NUM_TAGS], tr: &[[T; NUM_TAGS]; NUM_TAGS + 1], to: usize) -> usize
+where
+    T: Copy + PartialOrd + Add<Output = T>,
+{
+    let mut arg = 0;
+    let mut best = delta[0] + tr[0][to];
+    for from in 1..NUM_TAGS {
+        let v = delta[from] + tr[from][to];
+        if v > best {
+            best = v;
+            arg = from;
+        }
+    }
+    arg
 }
 
 #[cfg(test)]
@@ -827,8 +846,8 @@ mod tests {
         em[0][tags::begin(NerLabel::Loc) as usize] = 1.0;
         em[1][tags::inside(NerLabel::Loc) as usize] = 5.0;
         let trans = [[0f32; NUM_TAGS]; NUM_TAGS + 1];
-        let (mut bp, mut path) = (Vec::new(), Vec::new());
-        viterbi(&em, &trans, neg, &mut bp, &mut path);
+        let (mut deltas, mut path) = (Vec::new(), Vec::new());
+        viterbi(&em, &trans, neg, &mut deltas, &mut path);
         assert_eq!(
             path,
             vec![tags::begin(NerLabel::Loc), tags::inside(NerLabel::Loc)]
@@ -1017,12 +1036,12 @@ mod tests {
             em in proptest::collection::vec(proptest::array::uniform9(-3000i32..3000), 1..30),
             tr in proptest::array::uniform10(proptest::array::uniform9(-2000i32..2000)),
         ) {
-            let (mut bp, mut want, mut got) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut deltas, mut want, mut got) = (Vec::new(), Vec::new(), Vec::new());
             // Coarse values make ties common.
             let em: Vec<[i32; NUM_TAGS]> = em.iter().map(|r| r.map(|v| v / 500 * 500)).collect();
             let tr = tr.map(|r| r.map(|v| v / 500 * 500));
             viterbi_reference(&em, &tr, &mut want);
-            viterbi(&em, &tr, NEG_INF, &mut bp, &mut got);
+            viterbi(&em, &tr, NEG_INF, &mut deltas, &mut got);
             proptest::prop_assert_eq!(got, want);
         }
     }

@@ -197,7 +197,7 @@ pub fn train(
     let mut rng = opts.seed | 1;
     let mut step = 1f32;
     let mut em: Vec<[f32; NUM_TAGS]> = Vec::new();
-    let (mut bp, mut path) = (Vec::new(), Vec::new());
+    let (mut deltas, mut path) = (Vec::new(), Vec::new());
     for epoch in 0..opts.epochs {
         // Fisher-Yates with xorshift: deterministic for a seed.
         for i in (1..order.len()).rev() {
@@ -228,7 +228,7 @@ pub fn train(
                 }
                 em.push(s);
             }
-            viterbi(&em, &tw, -1e9, &mut bp, &mut path);
+            viterbi(&em, &tw, -1e9, &mut deltas, &mut path);
             let gold = &c.gold[ta..tb];
             stats.tokens += gold.len();
             if path.as_slice() != gold {
