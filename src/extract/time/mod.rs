@@ -255,6 +255,16 @@ impl TimeTagger {
         // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         let mut anchor_sets: Vec<pattern::Leading> = Vec::new();
+        // The regexes some rule requires anyway: the prefilter's regex set runs them, so any
+        // rule may require them too at no cost (see `pattern::number_requirements`).
+        let mut regex_required: Vec<Requirement> = Vec::new();
+        for row in tables::rows("rules.tsv", rules_table, 4)? {
+            for need in requirements_of(row.get(2), &lexicon) {
+                if matches!(need, Requirement::Regex(_)) && !regex_required.contains(&need) {
+                    regex_required.push(need);
+                }
+            }
+        }
         for row in tables::rows("rules.tsv", rules_table, 4)? {
             let name = row.get(0).to_string();
             let err = |reason: String| TimeRulesError::Rule {
@@ -308,6 +318,12 @@ impl TimeTagger {
             let mut needs = requirements_of(row.get(2), &lexicon);
             if needs.is_empty() {
                 needs.push(Requirement::Regex(source.clone()));
+            } else {
+                needs.extend(
+                    pattern::number_requirements(row.get(2), &lexicon)
+                        .into_iter()
+                        .filter(|n| regex_required.contains(n)),
+                );
             }
             let mut key = Vec::with_capacity(needs.len());
             for need in needs {

@@ -570,6 +570,36 @@ const COMMON_WORDS: &[&str] = &[
 /// of many partial matches ("%NUM %UNIT", "%MODP %MONTH"...) and are slow to build; the
 /// requirements are mostly word lists.
 pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> {
+    let (mut out, numbers) = scan_requirements(src, lexicon);
+    if out.is_empty()
+        && let Some(n) = numbers.iter().max_by_key(|r| r.len())
+    {
+        out.push(Requirement::Regex(format!("(?i){n}")));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every number pattern a rule cannot match without (top level, not optional; numbers
+/// joined by separators as one), as regex requirements. [`requirements_of`] leaves them out of
+/// a rule that has words to require: each new regex would make the prefilter's regex set
+/// slower. But a number another rule already requires costs nothing more there, and adding it
+/// keeps a rule like "%MONTH %YEAR" off the many sentences that name a month and no year.
+pub(crate) fn number_requirements(src: &str, lexicon: &Lexicon) -> Vec<Requirement> {
+    let (_, numbers) = scan_requirements(src, lexicon);
+    let mut out: Vec<Requirement> = numbers
+        .iter()
+        .map(|n| Requirement::Regex(format!("(?i){n}")))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The word requirements of a rule and the regexes of its number patterns (see
+/// [`requirements_of`]).
+fn scan_requirements(src: &str, lexicon: &Lexicon) -> (Vec<Requirement>, Vec<String>) {
     let chars: Vec<char> = src.chars().collect();
     let mut depth = 0usize;
     let mut out: Vec<Requirement> = Vec::new();
@@ -604,7 +634,7 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
             }
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
-            '|' if depth == 0 => return Vec::new(),
+            '|' if depth == 0 => return (Vec::new(), Vec::new()),
             '%' if depth == 0 => {
                 let (base, j) = pattern_ref(&chars, i);
                 if !optional_at(j)
@@ -664,14 +694,7 @@ pub(crate) fn requirements_of(src: &str, lexicon: &Lexicon) -> Vec<Requirement> 
         i += 1;
     }
     close_run(&mut run, &mut numbers);
-    if out.is_empty()
-        && let Some(n) = numbers.iter().max_by_key(|r| r.len())
-    {
-        out.push(Requirement::Regex(format!("(?i){n}")));
-    }
-    out.sort();
-    out.dedup();
-    out
+    (out, numbers)
 }
 
 /// The pattern a `%NAME` reference names: `NAME_2` is a second use of `NAME`.
@@ -1175,6 +1198,24 @@ mod tests {
             vec![Requirement::Words(vec!["ago".into()]), month.clone()]
         );
         assert_eq!(requirements_of("%MONTH agos?", &l), vec![month]);
+    }
+
+    #[test]
+    fn number_requirements_are_every_mandatory_number() {
+        let l = Lexicon::builtin().expect("builtin tables");
+        let re = |name: &str| Requirement::Regex(format!("(?i){}", l.patterns[name].regex));
+        let mut want = vec![re("DAY"), re("YEAR")];
+        want.sort();
+        assert_eq!(number_requirements("%MONTH %DAY,? %YEAR", &l), want);
+        // Optional, inside a group, or in a top-level alternation: not required.
+        assert_eq!(
+            number_requirements("%MONTH(?: %DAY)?,? %YEAR", &l),
+            vec![re("YEAR")]
+        );
+        assert_eq!(number_requirements("%MONTH (?:%DAY|%YEAR)", &l), vec![]);
+        assert_eq!(number_requirements("%MONTH %DAY|%YEAR", &l), vec![]);
+        // Words are not numbers.
+        assert_eq!(number_requirements("%MONTH ago", &l), vec![]);
     }
 
     #[test]
