@@ -445,7 +445,7 @@ impl NerTagger {
     /// [`tag`](Self::tag), also writing each token's word id to `ids` (cleared first): its
     /// index in the tagger's vocabulary of frequent words, or [`NO_WORD`]. The tagger looks
     /// every token up anyway; later stages index per-word tables with the id instead of
-    /// hashing the token again (see `events::lexicon::prepare_with_ids`).
+    /// hashing the token again (see `TriggerLexicon::prepare_with_ids` in `events::lexicon`).
     pub fn tag_with_ids(&self, words: &[&str], ids: &mut Vec<u32>) -> Vec<EntitySpan> {
         ids.clear();
         if words.is_empty() {
