@@ -767,12 +767,9 @@ pub fn viterbi<T>(
             next[to] = best[to] + e[to];
         }
         // Keep the best score at zero so long sentences cannot overflow integer scores.
-        let mut top = next[0];
-        for &v in &next[1..] {
-            if v > top {
-                top = v;
-            }
-        }
+        let top = next[1..]
+            .iter()
+            .fold(next[0], |top, &v| if v > top { v } else { top });
         for v in next.iter_mut() {
             *v = *v - top;
         }
