@@ -58,6 +58,19 @@ pub struct Gazetteer {
     present: Vec<u64>,
 }
 
+/// The phrases of `phrase<TAB>list` lines, as tokens, with their list's bit (see
+/// [`Gazetteer::from_tsv`] for what is skipped).
+fn phrase_rows(tsv: &str) -> impl Iterator<Item = (Vec<&str>, usize)> {
+    tsv.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (phrase, list) = line.split_once('\t')?;
+            let bit = LISTS.iter().position(|l| *l == list.trim())?;
+            let toks: Vec<&str> = phrase.split_whitespace().collect();
+            (!toks.is_empty() && toks.len() <= MAX_PHRASE).then_some((toks, bit))
+        })
+}
+
 /// The word and bit of a phrase hash in [`Gazetteer::present`].
 #[inline]
 fn filter_bit(phrase_hash: u64) -> (usize, u64) {
@@ -74,20 +87,7 @@ impl Gazetteer {
     /// Parses `phrase<TAB>list` lines; `#` comments, blank lines and unknown lists are skipped.
     pub fn from_tsv(tsv: &str) -> Gazetteer {
         let mut phrases: IdMap<u64, u8> = IdMap::default();
-        for line in tsv.lines() {
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((phrase, list)) = line.split_once('\t') else {
-                continue;
-            };
-            let Some(bit) = LISTS.iter().position(|l| *l == list.trim()) else {
-                continue;
-            };
-            let toks: Vec<&str> = phrase.split_whitespace().collect();
-            if toks.is_empty() || toks.len() > MAX_PHRASE {
-                continue;
-            }
+        for (toks, bit) in phrase_rows(tsv) {
             let mut h = PHRASE_SEED;
             for (k, t) in toks.iter().enumerate() {
                 h = phrase_extend(h, lower_hash(t));
@@ -184,20 +184,15 @@ mod tests {
         let g = Gazetteer::from_tsv(tsv);
         let lex = CaseLexicon::default();
         let mut checked = 0;
-        for line in tsv.lines().filter(|l| !l.starts_with('#')) {
-            let Some((phrase, list)) = line.split_once('\t') else {
-                continue;
-            };
-            let Some(bit) = LISTS.iter().position(|l| *l == list.trim()) else {
-                continue;
-            };
-            let toks: Vec<&str> = phrase.split_whitespace().collect();
-            if toks.is_empty() || toks.len() > MAX_PHRASE {
-                continue;
-            }
+        for (toks, bit) in phrase_rows(tsv) {
             let mut infos: Vec<TokenInfo> = toks.iter().map(|w| token_info(w, &lex)).collect();
             g.mark(&mut infos);
-            assert_ne!(infos[0].gaz & 1 << (2 * bit), 0, "{phrase:?} ({list})");
+            assert_ne!(
+                infos[0].gaz & 1 << (2 * bit),
+                0,
+                "{toks:?} ({})",
+                LISTS[bit]
+            );
             checked += 1;
         }
         assert!(checked > 10_000);
