@@ -451,11 +451,7 @@ impl NerTagger {
         if words.is_empty() {
             return Vec::new();
         }
-        let (em, path) = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.decode_with(words, &mut scratch, ids),
-            // Only reachable if tagging re-entered itself on this thread.
-            Err(_) => self.decode_with(words, &mut Scratch::default(), ids),
-        });
+        let (em, path) = self.decode(words, ids);
         spans(&path, |i, t| softmax_prob(em.get(i), t, self.model.scale))
     }
 
@@ -466,16 +462,16 @@ impl NerTagger {
 
     /// The tag sequence for a sentence (tag ids, see [`tags`]).
     pub fn tag_ids(&self, words: &[&str]) -> Vec<u8> {
-        self.decode(words).1
+        self.decode(words, &mut Vec::new()).1
     }
 
-    /// Emission scores and the Viterbi path. Allocates only the two vectors it returns.
-    fn decode(&self, words: &[&str]) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
-        let mut ids = Vec::new();
+    /// Emission scores and the Viterbi path; each token's word id goes to `ids`. Allocates
+    /// only the two vectors it returns.
+    fn decode(&self, words: &[&str], ids: &mut Vec<u32>) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.decode_with(words, &mut scratch, &mut ids),
+            Ok(mut scratch) => self.decode_with(words, &mut scratch, ids),
             // Only reachable if tagging re-entered itself on this thread.
-            Err(_) => self.decode_with(words, &mut Scratch::default(), &mut ids),
+            Err(_) => self.decode_with(words, &mut Scratch::default(), ids),
         })
     }
 
@@ -940,7 +936,7 @@ mod tests {
             &["a"],
         ];
         for words in sentences {
-            let (em, _) = TAGGER.decode(words);
+            let (em, _) = TAGGER.decode(words, &mut Vec::new());
             assert_eq!(em, reference_emissions(&TAGGER, words), "{words:?}");
         }
     }
@@ -951,7 +947,7 @@ mod tests {
         fn spans_are_well_formed(words in proptest::collection::vec("\\PC{0,12}", 0..40)) {
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
             if !refs.is_empty() {
-                let (em, path) = TAGGER.decode(&refs);
+                let (em, path) = TAGGER.decode(&refs, &mut Vec::new());
                 proptest::prop_assert_eq!(&em, &reference_emissions(&TAGGER, &refs));
                 let mut reference = Vec::new();
                 viterbi_reference(&em, &TAGGER.model.transitions, &mut reference);
