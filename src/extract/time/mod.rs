@@ -255,17 +255,26 @@ impl TimeTagger {
         // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         let mut anchor_sets: Vec<pattern::Leading> = Vec::new();
-        // The regexes some rule requires anyway: the prefilter's regex set runs them, so any
-        // rule may require them too at no cost (see `pattern::number_requirements`).
-        let mut regex_required: Vec<Requirement> = Vec::new();
-        for row in tables::rows("rules.tsv", rules_table, 4)? {
-            for need in requirements_of(row.get(2), &lexicon) {
-                if matches!(need, Requirement::Regex(_)) && !regex_required.contains(&need) {
-                    regex_required.push(need);
-                }
+        let rows = tables::rows("rules.tsv", rules_table, 4)?;
+        // Each rule's requirements and mandatory numbers, and the regexes some rule requires
+        // anyway: the prefilter's regex set runs those, so any rule may require them too at
+        // no cost (see `pattern::number_requirements`).
+        let rule_needs: Vec<(Vec<Requirement>, Vec<Requirement>)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    requirements_of(row.get(2), &lexicon),
+                    pattern::number_requirements(row.get(2), &lexicon),
+                )
+            })
+            .collect();
+        let mut regex_required: Vec<&Requirement> = Vec::new();
+        for need in rule_needs.iter().flat_map(|(needs, _)| needs) {
+            if matches!(need, Requirement::Regex(_)) && !regex_required.contains(&need) {
+                regex_required.push(need);
             }
         }
-        for row in tables::rows("rules.tsv", rules_table, 4)? {
+        for (row, (needs, numbers)) in rows.iter().zip(&rule_needs) {
             let name = row.get(0).to_string();
             let err = |reason: String| TimeRulesError::Rule {
                 rule: name.clone(),
@@ -315,14 +324,15 @@ impl TimeTagger {
                 }
             }
             let needs_tense = value.needs_tense() || modifier.needs_tense();
-            let mut needs = requirements_of(row.get(2), &lexicon);
+            let mut needs = needs.clone();
             if needs.is_empty() {
                 needs.push(Requirement::Regex(source.clone()));
             } else {
                 needs.extend(
-                    pattern::number_requirements(row.get(2), &lexicon)
-                        .into_iter()
-                        .filter(|n| regex_required.contains(n)),
+                    numbers
+                        .iter()
+                        .filter(|n| regex_required.contains(n))
+                        .cloned(),
                 );
             }
             let mut key = Vec::with_capacity(needs.len());

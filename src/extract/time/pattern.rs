@@ -603,10 +603,11 @@ fn scan_requirements(src: &str, lexicon: &Lexicon) -> (Vec<Requirement>, Vec<Str
     let chars: Vec<char> = src.chars().collect();
     let mut depth = 0usize;
     let mut out: Vec<Requirement> = Vec::new();
-    // Number patterns, used only when the rule has no word to require (then the most specific
-    // one, by the length of its regex, stands in for the whole rule). Numbers joined by a
-    // slash, hyphen or colon ("%YEAR-%MM-%DD", "%MM/%DD/%YY") stand in together: any number
-    // is common in news, a run of them with separators is not.
+    // Number patterns: the stand-in of a rule with no word to require (the most specific
+    // one, by the length of its regex, see `requirements_of`) and the rule's mandatory numbers
+    // (`number_requirements`). Numbers joined by a slash, hyphen or colon ("%YEAR-%MM-%DD",
+    // "%MM/%DD/%YY") also count together: any number is common in news, a run of them with
+    // separators is not.
     let mut numbers: Vec<String> = Vec::new();
     // The run of joined numbers being read, and the index after its last number.
     let mut run: Vec<String> = Vec::new();
