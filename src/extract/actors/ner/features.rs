@@ -95,6 +95,11 @@ pub struct TokenInfo {
     pub case: u8,
     /// Gazetteer membership: bit `2*list` = phrase begins here, `2*list+1` = inside a phrase.
     pub gaz: u16,
+    /// The gazetteer's entry for the one-word phrase of this token, when worked out in
+    /// advance ([`Gazetteer::head`](super::gazetteer::Gazetteer::head), for the tagger's
+    /// frequent words); `None` when [`Gazetteer::mark`](super::gazetteer::Gazetteer::mark)
+    /// must look it up. It only saves that lookup: the marks are the same either way.
+    pub gaz_head: Option<u8>,
 }
 
 pub const F_INIT_CAP: u8 = 1;
@@ -210,6 +215,7 @@ pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
         flags,
         case: lex.bucket(lower),
         gaz: 0,
+        gaz_head: None,
     }
 }
 

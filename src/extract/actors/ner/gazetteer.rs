@@ -120,6 +120,24 @@ impl Gazetteer {
         self.phrases.is_empty()
     }
 
+    /// The entry of the one-word phrase of a token whose lower-case hash is `lower`: its lists
+    /// and [`PREFIX`] bits, 0 when no phrase starts with the word. The tagger works this out
+    /// once per frequent word ([`TokenInfo::gaz_head`]): most tokens are such words, and the
+    /// probe of the presence filter and the phrase map then leaves the path of each token.
+    pub fn head(&self, lower: u64) -> u8 {
+        self.entry(phrase_extend(PHRASE_SEED, lower)).unwrap_or(0)
+    }
+
+    /// The entry of a phrase hash, if the lists have it.
+    #[inline]
+    fn entry(&self, h: u64) -> Option<u8> {
+        let (word, bit) = filter_bit(h);
+        if self.present.get(word).is_none_or(|w| w & bit == 0) {
+            return None;
+        }
+        self.phrases.get(&h).copied()
+    }
+
     /// Sets the `gaz` bits of every token covered by a listed phrase.
     pub fn mark(&self, infos: &mut [TokenInfo]) {
         if self.phrases.is_empty() {
@@ -129,11 +147,14 @@ impl Gazetteer {
             let mut h = PHRASE_SEED;
             for end in start..infos.len().min(start + MAX_PHRASE) {
                 h = phrase_extend(h, infos[end].lower);
-                let (word, bit) = filter_bit(h);
-                if self.present.get(word).is_none_or(|w| w & bit == 0) {
-                    break;
-                }
-                let Some(&e) = self.phrases.get(&h) else {
+                // An entry is never 0 (it has a list bit or `PREFIX`): a known head of 0 is
+                // a word that starts no phrase.
+                let known = if end == start {
+                    infos[start].gaz_head
+                } else {
+                    None
+                };
+                let Some(e) = known.or_else(|| self.entry(h)).filter(|&e| e != 0) else {
                     break;
                 };
                 let lists = e & !PREFIX;
@@ -196,6 +217,28 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 10_000);
+    }
+
+    /// Heads worked out in advance (as the tagger does for its frequent words) give the same
+    /// marks as looking them up, including for words that start no phrase.
+    #[test]
+    fn known_heads_mark_the_same() {
+        let g = Gazetteer::from_tsv("new york\tloc\nyork\tsurname\nnew\tgiven\n");
+        let lex = CaseLexicon::default();
+        assert_eq!(g.head(lower_hash("today")), 0);
+        assert_eq!(g.head(lower_hash("York")), 1 << 2);
+        assert_eq!(g.head(lower_hash("NEW")), PREFIX | 1 << 3);
+        let words = ["in", "New", "York", "new", "york", "new", "today"];
+        let mut looked_up: Vec<TokenInfo> = words.iter().map(|w| token_info(w, &lex)).collect();
+        let mut known = looked_up.clone();
+        for t in known.iter_mut() {
+            t.gaz_head = Some(g.head(t.lower));
+        }
+        g.mark(&mut looked_up);
+        g.mark(&mut known);
+        let gaz = |infos: &[TokenInfo]| infos.iter().map(|t| t.gaz).collect::<Vec<_>>();
+        assert_eq!(gaz(&known), gaz(&looked_up));
+        assert_eq!(gaz(&known)[1], 1 | 1 << 6); // begins loc and given
     }
 
     #[test]

@@ -403,7 +403,8 @@ impl NerTagger {
             if vocab.contains_key(w.as_str()) {
                 continue;
             }
-            let info = features::token_info(w, &model.lexicon);
+            let mut info = features::token_info(w, &model.lexicon);
+            info.gaz_head = Some(gazetteer.head(info.lower));
             let Ok(ix) = u32::try_from(rows.len()) else {
                 break;
             };
