@@ -34,6 +34,22 @@ const ABBREVIATIONS: &[&str] = &[
     "va", "vt", "wash", "wis", "wyo",
 ];
 
+/// The length in bytes of the longest of [`ABBREVIATIONS`]. A longer word is none of them,
+/// also after lower-casing: the one character that lower-cases to ASCII other than `A`–`Z`
+/// is KELVIN SIGN (3 bytes, to `k`), and the listed abbreviations with a `k` (`ky`, `kan`)
+/// written with it are still no longer than this.
+pub(crate) const LONGEST_ABBREVIATION: usize = {
+    let mut longest = 0;
+    let mut k = 0;
+    while k < ABBREVIATIONS.len() {
+        if ABBREVIATIONS[k].len() > longest {
+            longest = ABBREVIATIONS[k].len();
+        }
+        k += 1;
+    }
+    longest
+};
+
 /// True when `word` (without its final period) is a known abbreviation or looks like one:
 /// an initial (`J.`), or letters separated by periods (`U.S`, `a.m`).
 pub fn is_abbreviation(word: &str) -> bool {
@@ -52,6 +68,11 @@ pub fn is_abbreviation(word: &str) -> bool {
             .all(|p| p.chars().count() <= 2 && !p.is_empty())
     {
         return true; // "U.S", "a.m", "U.N"
+    }
+    if word.len() > LONGEST_ABBREVIATION {
+        // Most words before a period are longer than any listed abbreviation (a sentence's
+        // last word): no need to compare them with each.
+        return false;
     }
     if word.is_ascii() {
         // The list is ASCII: no allocation for the common case.
@@ -89,41 +110,82 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
+/// [`BYTE_CLASSES`]: an ASCII letter, digit or hyphen (a chunk of only these is one token).
+const PLAIN: u8 = 0;
+/// Other ASCII, not white space.
+const OTHER: u8 = 1;
+/// ASCII white space (as [`u8::is_ascii_whitespace`]).
+const SPACE: u8 = 2;
+/// The first or a later byte of a non-ASCII character: the character must be decoded.
+const NON_ASCII: u8 = 3;
+
+/// The class of each byte, for the tokenizer's scan (every byte of the text passes through it).
+const BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [NON_ASCII; 256];
+    let mut b = 0u8;
+    while b < 0x80 {
+        classes[b as usize] = if b.is_ascii_alphanumeric() || b == b'-' {
+            PLAIN
+        } else if b.is_ascii_whitespace() {
+            SPACE
+        } else {
+            OTHER
+        };
+        b += 1;
+    }
+    classes
+};
+
 /// Tokenizes `text[from..to]`, appending to `out` (offsets stay relative to `text`).
 pub fn tokenize_into(text: &str, from: usize, to: usize, out: &mut Vec<Token>) {
     let bytes = text.as_bytes();
     let to = to.min(text.len());
     let mut i = from;
-    // Byte-wise scan with an ASCII fast path: chunk boundaries are white space, and only
-    // non-ASCII bytes need decoding (Unicode spaces such as U+2000 also separate chunks).
-    let space_at = |k: usize| -> (bool, usize) {
-        let b = bytes[k];
-        if b < 0x80 {
-            (b.is_ascii_whitespace(), 1)
-        } else {
-            match text.get(k..).and_then(|s| s.chars().next()) {
-                Some(c) => (c.is_whitespace(), c.len_utf8()),
-                None => (false, 1),
-            }
+    // Byte-wise scan with an ASCII fast path: chunk boundaries are white space, an ASCII
+    // byte's class is one table read, and only non-ASCII characters need decoding (Unicode
+    // spaces such as U+2000 also separate chunks).
+    let char_at = |k: usize| -> (bool, usize) {
+        match text.get(k..).and_then(|s| s.chars().next()) {
+            Some(c) => (c.is_whitespace(), c.len_utf8()),
+            None => (false, 1),
         }
     };
     while i < to {
-        let (space, len) = space_at(i);
-        if space {
-            i += len;
-            continue;
+        match BYTE_CLASSES[usize::from(bytes[i])] {
+            SPACE => {
+                i += 1;
+                continue;
+            }
+            NON_ASCII => {
+                let (space, len) = char_at(i);
+                if space {
+                    i += len;
+                    continue;
+                }
+            }
+            _ => {}
         }
         let mut j = i;
         // A chunk of ASCII letters, digits and hyphens has nothing to split ("said", "2025",
         // "US-backed"): it is one token, and most chunks are such words.
         let mut plain = true;
         while j < to {
-            let (space, len) = space_at(j);
-            if space {
-                break;
+            match BYTE_CLASSES[usize::from(bytes[j])] {
+                PLAIN => j += 1,
+                OTHER => {
+                    plain = false;
+                    j += 1;
+                }
+                SPACE => break,
+                _ => {
+                    let (space, len) = char_at(j);
+                    if space {
+                        break;
+                    }
+                    plain = false;
+                    j += len;
+                }
             }
-            plain &= bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-';
-            j += len;
         }
         let j = j.min(to);
         if plain && j > i {

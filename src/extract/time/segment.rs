@@ -6,10 +6,7 @@
 //! cuts skip abbreviations ("Nov. 25", "Mr. Smith"). Pieces are capped in length so that a
 //! pathological input (megabytes without a full stop) still costs linear time.
 
-use crate::extract::text::tokens::is_abbreviation;
-
-/// Longest word (in bytes) that can be an abbreviation ("messrs", "approx").
-const MAX_ABBREVIATION: usize = 6;
+use crate::extract::text::tokens::{LONGEST_ABBREVIATION, is_abbreviation};
 
 /// Longest piece, in bytes; longer runs are cut at a space.
 const MAX_PIECE: usize = 4096;
@@ -104,9 +101,9 @@ fn is_sentence_end(text: &str, i: usize) -> bool {
         .find(|&(_, c)| c.is_whitespace() || c == '(' || c == '"')
         .map_or(0, |(k, c)| k + c.len_utf8());
     let word = &text[word_start..i];
-    // Abbreviations are short ("Nov", "Mr", "U.S", "Calif"); looking longer words up would
-    // cost a lower-casing per sentence for nothing.
-    word.len() > MAX_ABBREVIATION || !is_abbreviation(word)
+    // Abbreviations are short ("Nov", "Mr", "U.S", "Calif"): a longer word ends the sentence
+    // even when it looks like initials ("U.S.A.F").
+    word.len() > LONGEST_ABBREVIATION || !is_abbreviation(word)
 }
 
 #[cfg(test)]
