@@ -1,4 +1,4 @@
-//! librdkafka client configuration and topic administration.
+//! librdkafka client configuration, topic administration, and closing clients.
 //!
 //! Order of precedence, later wins: our defaults for the role, `kafka.common`, `kafka.consumer`
 //! or `kafka.producer`, then the few properties the service's guarantees depend on (a user
@@ -141,6 +141,30 @@ pub async fn ensure_service_topics(config: &Config, partitions: i32) -> Result<(
     ensure_topics(&config.kafka, &topics, partitions, Duration::from_secs(30)).await
 }
 
+/// Drops `clients` (librdkafka consumers and producers, or what owns them) and waits at most
+/// `limit` for it; true when they closed in time.
+///
+/// Closing a consumer leaves its group and can block for as long as the brokers are
+/// unreachable. It runs on a thread of its own, not in `spawn_blocking`: a close that outlasts
+/// `limit` is left behind, and a Tokio runtime being dropped waits for every blocking task
+/// without limit, so a broker that went away would keep the process (or a test) from ever
+/// exiting. A detached thread ends with the process.
+pub async fn close_within<T: Send + 'static>(clients: T, limit: Duration) -> bool {
+    let (closed, done) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("timeline-close".into())
+        .spawn(move || {
+            drop(clients);
+            let _ = closed.send(());
+        });
+    if spawned.is_err() {
+        // The closure, and the clients in it, were dropped here: closed, if late.
+        return false;
+    }
+    // A dropped sender without a send is a close that panicked: it is over either way.
+    tokio::time::timeout(limit, done).await.is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +196,33 @@ mod tests {
             s.contains("kafka.producer") && s.contains("linger.msec"),
             "{s}"
         );
+    }
+
+    /// A close that outlasts its limit is reported late and left behind, and the runtime can
+    /// still be dropped at once (with `spawn_blocking`, dropping it waited for the close).
+    #[test]
+    fn a_late_close_does_not_hold_the_runtime() {
+        struct SlowDrop(Duration);
+        impl Drop for SlowDrop {
+            fn drop(&mut self) {
+                std::thread::sleep(self.0);
+            }
+        }
+        let runtime = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let started = std::time::Instant::now();
+        let rt = runtime();
+        let late = Duration::from_secs(20);
+        assert!(!rt.block_on(close_within(SlowDrop(late), Duration::from_millis(50))));
+        drop(rt);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let rt = runtime();
+        let quick = Duration::from_millis(1);
+        assert!(rt.block_on(close_within(SlowDrop(quick), Duration::from_secs(10))));
     }
 }

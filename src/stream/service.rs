@@ -624,11 +624,7 @@ async fn drain(
         .saturating_sub(started.elapsed())
         .max(Duration::from_secs(1));
     consumer.context().closing.store(true, Ordering::Release);
-    let close = tokio::task::spawn_blocking(move || {
-        drop(consumer);
-        drop(worker);
-    });
-    if tokio::time::timeout(left, close).await.is_err() {
+    if !kafka::close_within((consumer, worker), left).await {
         warn!("the consumer did not close in time; exiting anyway");
     }
     info!(

@@ -160,11 +160,7 @@ impl Transactional {
             grace,
             ..
         } = self;
-        let close = tokio::task::spawn_blocking(move || {
-            drop(consumer);
-            drop(publisher);
-        });
-        if tokio::time::timeout(grace, close).await.is_err() {
+        if !kafka::close_within((consumer, publisher), grace).await {
             warn!("the consumer did not close in time; exiting anyway");
         }
         Ok(summary)
