@@ -136,8 +136,8 @@ pub struct NerTagger {
     /// Per frequent word: its token facts and pre-summed rows in ordinary text.
     words: Vec<VocabWord>,
     /// Per frequent word: its own row in all-caps and in title-case sentences (modes 1 and 2).
-    /// Kept apart because such sentences are rare: the rows a token of ordinary text reads
-    /// then fill three cache lines instead of five, and scoring is memory-bound.
+    /// Kept apart because such sentences are rare: the record a token of ordinary text reads
+    /// ([`VocabWord`]) then fills four cache lines instead of six, and scoring is memory-bound.
     headline_rows: Vec<[Row; 2]>,
     small: SmallTables,
     /// Tells this tagger's word ids ([`NerTagger::tag_with_ids`]) from another tagger's: a
