@@ -121,7 +121,7 @@ impl Gazetteer {
     }
 
     /// The entry of the one-word phrase of a token whose lower-case hash is `lower`: its lists
-    /// and [`PREFIX`] bits, 0 when no phrase starts with the word. The tagger works this out
+    /// and `PREFIX` bits, 0 when no phrase starts with the word. The tagger works this out
     /// once per frequent word ([`TokenInfo::gaz_head`]): most tokens are such words, and the
     /// probe of the presence filter and the phrase map then leaves the path of each token.
     pub fn head(&self, lower: u64) -> u8 {
