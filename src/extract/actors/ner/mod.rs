@@ -15,6 +15,7 @@ pub mod gazetteer;
 pub mod lexicon;
 pub mod model;
 pub mod train;
+mod word_index;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use crate::extract::events::lexicon::FxBuild;
 use features::{MAX_FEATURES, Neighbour, TokenInfo};
 use gazetteer::Gazetteer;
 use model::{Model, NUM_TAGS};
+use word_index::WordIndex;
 
 /// Why a tagger could not be built.
 #[derive(Debug, Error)]
@@ -132,7 +134,7 @@ pub struct NerTagger {
     cache: WordCache,
     /// Exact word form -> index into `words` and `headline_rows`, for the model's frequent
     /// words.
-    vocab: HashMap<Box<str>, u32, FxBuild>,
+    vocab: WordIndex,
     /// Per frequent word: its token facts and pre-summed rows in ordinary text.
     words: Vec<VocabWord>,
     /// Per frequent word: its own row in all-caps and in title-case sentences (modes 1 and 2).
@@ -405,7 +407,8 @@ impl NerTagger {
     pub fn from_parts(weights: &[u8], gazetteer: Gazetteer) -> Result<NerTagger, NerError> {
         let model = Model::from_bytes(weights)?;
         let cache = WordCache::build(&model);
-        let mut vocab: HashMap<Box<str>, u32, FxBuild> = HashMap::default();
+        // Word form -> index, to skip a word given twice; the tagger keeps it as a `WordIndex`.
+        let mut vocab: HashMap<&str, u32, FxBuild> = HashMap::default();
         vocab.reserve(model.vocab.len());
         let mut words = Vec::with_capacity(model.vocab.len());
         let mut headline_rows = Vec::with_capacity(model.vocab.len());
@@ -429,8 +432,9 @@ impl NerTagger {
                 own_row(&model, &cache, &info, 1),
                 own_row(&model, &cache, &info, 2),
             ]);
-            vocab.insert(w.as_str().into(), ix);
+            vocab.insert(w.as_str(), ix);
         }
+        let vocab = WordIndex::new(vocab);
         let small = SmallTables::build(&model);
         Ok(NerTagger {
             model,
@@ -505,8 +509,8 @@ impl NerTagger {
         which.clear();
         oov.clear();
         for w in words {
-            match self.vocab.get(*w) {
-                Some(&ix) => {
+            match self.vocab.get(w) {
+                Some(ix) => {
                     which.push(ix);
                     ids.push(ix);
                     infos.push(self.words[ix as usize].info);
