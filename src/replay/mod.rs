@@ -20,7 +20,7 @@
 //! Modules, one job each: [`window`] (what is selected), [`time_index`] (trusting the broker's
 //! time answer), [`plan`] (start and end of each partition), [`checkpoint`] (the file and its
 //! exact totals), [`throttle`] (`--max-rate`), [`worker`] (one message on the pool),
-//! [`progress`] (bars or logs), [`run`] (the Kafka replay), [`file`] (the JSON-lines replay).
+//! [`progress`] (bars or logs), [`run`] (the Kafka replay), [`file`](mod@file) (the JSON-lines replay).
 //! The Kafka plumbing (client settings, publisher, dead letters, tracker, metrics) is the
 //! stream service's.
 

@@ -1,7 +1,7 @@
 //! Byte offsets to Unicode code-point offsets, for output spans.
 //!
 //! Output spans count code points (what JavaScript and Python users index by); internally
-//! everything is bytes. A checkpoint every [`STRIDE`] bytes makes each conversion O(STRIDE)
+//! everything is bytes. A checkpoint every `STRIDE` (256) bytes makes each conversion O(STRIDE)
 //! instead of O(n), so an article with thousands of mentions stays linear.
 
 const STRIDE: usize = 256;

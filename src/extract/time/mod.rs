@@ -19,7 +19,7 @@
 //! classes it cannot match without ("%NUM %UNIT ago" needs a unit word and "ago"). One
 //! Aho-Corasick pass over the whole text finds the requirement words, a small `RegexSet` the
 //! few numeric requirements per sentence (only on a sentence with a digit or a word such a
-//! requirement starts with, see [`pattern::gate_of`]), and only rules whose requirements are
+//! requirement starts with, see `pattern::gate_of`), and only rules whose requirements are
 //! all present in a sentence are run on it. Text is cut into sentence-sized pieces of bounded
 //! length, so the cost is linear in the text whatever it contains.
 //!

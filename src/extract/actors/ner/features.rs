@@ -2,8 +2,9 @@
 //!
 //! Features are hashed straight to `u32` keys (no strings are built): a token's word, lower-cased
 //! form, shape, affixes, neighbours, case profile and gazetteer membership are folded into a
-//! 64-bit hash per template and finalised to 32 bits. The trainer and the tagger call the same
-//! [`sentence_features`] so the two can never drift apart; [`FEATURE_SET_VERSION`] is written
+//! 64-bit hash per template and finalised to 32 bits. The trainer scores [`token_features`],
+//! and the tagger's pre-summed scoring is built from the same functions and tested against
+//! it, so the two cannot drift apart; [`FEATURE_SET_VERSION`] is written
 //! into the model file so weights built from another feature set are refused at load time.
 //!
 //! Hot path: everything here works on borrowed `&str` and fixed-size arrays; the only

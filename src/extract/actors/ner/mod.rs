@@ -593,6 +593,7 @@ impl NerTagger {
         self.emissions_portable(infos, own, rows, mode)
     }
 
+    /// The body of [`emissions`](Self::emissions), for any target.
     #[inline(always)]
     fn emissions_portable(
         &self,
@@ -880,7 +881,8 @@ mod avx2 {
     use super::{NEG_INF, NUM_TAGS, backtrace, bio_transitions};
     use std::arch::x86_64::*;
 
-    /// Tags 0..8 in one register, tag 8 (and padding) in another.
+    /// A token's nine tag scores: tags 0 to 7 in one register, tag 8 in every lane of the
+    /// other (so the maximum of the two registers' lanes is the maximum over all nine).
     #[derive(Clone, Copy)]
     struct Scores {
         lo: __m256i,
@@ -912,7 +914,7 @@ mod avx2 {
         ]
     }
 
-    /// The generic forward pass, eight tags to a register.
+    /// The forward pass of the generic [`viterbi`](super::viterbi), eight tags to a register.
     ///
     /// # Safety
     /// The CPU must have AVX2.
