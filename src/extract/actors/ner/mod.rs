@@ -932,12 +932,10 @@ mod avx2 {
         let rows: [Scores; NUM_TAGS] = std::array::from_fn(|f| load(&tr[f]));
         let start = load(&tr[NUM_TAGS]);
         let e0 = load(first);
-        let mut delta = [0i32; NUM_TAGS];
-        let d = Scores {
+        let mut delta = store(Scores {
             lo: _mm256_add_epi32(start.lo, e0.lo),
             hi: _mm256_add_epi32(start.hi, e0.hi),
-        };
-        delta.copy_from_slice(&store(d));
+        });
         deltas.reserve(em.len());
         deltas.push(delta);
         for e in &em[1..] {
