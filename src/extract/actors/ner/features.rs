@@ -103,6 +103,73 @@ pub struct TokenInfo {
     pub gaz_head: Option<u8>,
 }
 
+/// The part of a token's facts that its neighbours' features and the gazetteer marks read:
+/// a [`TokenInfo`] without the word and suffix hashes, which only the token's own features
+/// need. The tagger keeps one per frequent word beside its pre-summed rows (the own features
+/// are summed in advance), so the record a token reads stays within two cache lines.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct TokenCodes {
+    pub lower: u64,
+    pub shape: u64,
+    pub short_shape: u8,
+    pub case: u8,
+    pub gaz: u16,
+    pub gaz_head: Option<u8>,
+}
+
+impl From<&TokenInfo> for TokenCodes {
+    fn from(t: &TokenInfo) -> TokenCodes {
+        TokenCodes {
+            lower: t.lower,
+            shape: t.shape,
+            short_shape: t.short_shape,
+            case: t.case,
+            gaz: t.gaz,
+            gaz_head: t.gaz_head,
+        }
+    }
+}
+
+/// What the sentence-wide features ([`boundary_pairs`], [`is_initial`], [`sentence_info`])
+/// and the gazetteer marks read of a token: the trainer gives them [`TokenInfo`]s, the tagger
+/// [`TokenCodes`].
+pub trait TokenFacts {
+    fn lower(&self) -> u64;
+    fn shape(&self) -> u64;
+    fn short_shape(&self) -> u8;
+    fn gaz_head(&self) -> Option<u8>;
+    fn gaz_mut(&mut self) -> &mut u16;
+}
+
+macro_rules! token_facts {
+    ($t:ty) => {
+        impl TokenFacts for $t {
+            #[inline]
+            fn lower(&self) -> u64 {
+                self.lower
+            }
+            #[inline]
+            fn shape(&self) -> u64 {
+                self.shape
+            }
+            #[inline]
+            fn short_shape(&self) -> u8 {
+                self.short_shape
+            }
+            #[inline]
+            fn gaz_head(&self) -> Option<u8> {
+                self.gaz_head
+            }
+            #[inline]
+            fn gaz_mut(&mut self) -> &mut u16 {
+                &mut self.gaz
+            }
+        }
+    };
+}
+token_facts!(TokenInfo);
+token_facts!(TokenCodes);
+
 pub const F_INIT_CAP: u8 = 1;
 pub const F_ALL_CAPS: u8 = 2;
 pub const F_HAS_DIGIT: u8 = 4;
@@ -242,10 +309,10 @@ pub fn analyse_sentence(
 }
 
 /// The sentence context of tokens already analysed: all-caps or title-case headline, or text.
-pub fn sentence_info(infos: &[TokenInfo]) -> SentenceInfo {
+pub fn sentence_info<T: TokenFacts>(infos: &[T]) -> SentenceInfo {
     let (mut alpha, mut caps, mut title) = (0usize, 0usize, 0usize);
     for t in infos.iter() {
-        match t.short_shape {
+        match t.short_shape() {
             SS_UPPER => {
                 alpha += 1;
                 caps += 1
@@ -447,10 +514,10 @@ pub fn neighbour_features(x: Option<&TokenInfo>, rel: Neighbour, out: &mut [u32;
 /// with token `j` (the sentence start or end stands in outside the sentence), `j` from 0 to
 /// `infos.len()`. Each boundary serves the bigram features of the tokens on both sides of it.
 #[inline]
-pub fn boundary_pairs(infos: &[TokenInfo], j: usize) -> (u64, u64) {
+pub fn boundary_pairs<T: TokenFacts>(infos: &[T], j: usize) -> (u64, u64) {
     let left = if j > 0 { infos.get(j - 1) } else { None };
-    let (ll, ls) = left.map_or((BOS, BOS), |p| (p.lower, p.shape));
-    let (rl, rs) = infos.get(j).map_or((EOS, EOS), |n| (n.lower, n.shape));
+    let (ll, ls) = left.map_or((BOS, BOS), |p| (p.lower(), p.shape()));
+    let (rl, rs) = infos.get(j).map_or((EOS, EOS), |n| (n.lower(), n.shape()));
     (pair(ls, rs), pair(ll, rl))
 }
 
@@ -513,8 +580,8 @@ pub fn gaz_feature(which: u32, bit: u32, short_shape: u8) -> u32 {
 
 /// True when token `i` starts the sentence (or follows only an opening punctuation mark).
 #[inline]
-pub fn is_initial(infos: &[TokenInfo], i: usize) -> bool {
-    i == 0 || (i == 1 && infos.first().is_some_and(|p| p.short_shape == SS_PUNCT))
+pub fn is_initial<T: TokenFacts>(infos: &[T], i: usize) -> bool {
+    i == 0 || (i == 1 && infos.first().is_some_and(|p| p.short_shape() == SS_PUNCT))
 }
 
 /// Largest short-shape code (codes are `0..=MAX_SHORT_SHAPE`, 0 = outside the sentence).

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::features::{PHRASE_SEED, TokenInfo, lower_hash, phrase_extend};
+use super::features::{PHRASE_SEED, TokenFacts, lower_hash, phrase_extend};
 
 /// The list names, in bit order.
 pub const LISTS: &[&str] = &["loc", "per", "surname", "given", "org", "country"];
@@ -122,7 +122,7 @@ impl Gazetteer {
 
     /// The entry of the one-word phrase of a token whose lower-case hash is `lower`: its lists
     /// and `PREFIX` bits, 0 when no phrase starts with the word. The tagger works this out
-    /// once per frequent word ([`TokenInfo::gaz_head`]): most tokens are such words, and the
+    /// once per frequent word ([`TokenCodes::gaz_head`](super::features::TokenCodes::gaz_head)): most tokens are such words, and the
     /// probe of the presence filter and the phrase map then leaves the path of each token.
     pub fn head(&self, lower: u64) -> u8 {
         self.entry(phrase_extend(PHRASE_SEED, lower)).unwrap_or(0)
@@ -139,18 +139,18 @@ impl Gazetteer {
     }
 
     /// Sets the `gaz` bits of every token covered by a listed phrase.
-    pub fn mark(&self, infos: &mut [TokenInfo]) {
+    pub fn mark<T: TokenFacts>(&self, infos: &mut [T]) {
         if self.phrases.is_empty() {
             return;
         }
         for start in 0..infos.len() {
             let mut h = PHRASE_SEED;
             for end in start..infos.len().min(start + MAX_PHRASE) {
-                h = phrase_extend(h, infos[end].lower);
+                h = phrase_extend(h, infos[end].lower());
                 // An entry is never 0 (it has a list bit or `PREFIX`): a known head of 0 is
                 // a word that starts no phrase.
                 let known = if end == start {
-                    infos[start].gaz_head
+                    infos[start].gaz_head()
                 } else {
                     None
                 };
@@ -161,9 +161,9 @@ impl Gazetteer {
                 if lists != 0 {
                     for bit in 0..LISTS.len() {
                         if lists & (1 << bit) != 0 {
-                            infos[start].gaz |= 1 << (2 * bit);
+                            *infos[start].gaz_mut() |= 1 << (2 * bit);
                             for t in &mut infos[start + 1..=end] {
-                                t.gaz |= 1 << (2 * bit + 1);
+                                *t.gaz_mut() |= 1 << (2 * bit + 1);
                             }
                         }
                     }
@@ -178,7 +178,7 @@ impl Gazetteer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::features::token_info;
+    use super::super::features::{TokenInfo, token_info};
     use super::super::lexicon::CaseLexicon;
     use super::*;
 

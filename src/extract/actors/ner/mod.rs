@@ -24,7 +24,7 @@ use std::ops::{Add, Sub};
 use thiserror::Error;
 
 use crate::extract::events::lexicon::FxBuild;
-use features::{MAX_FEATURES, Neighbour, TokenInfo};
+use features::{MAX_FEATURES, Neighbour, TokenCodes, TokenInfo};
 use gazetteer::Gazetteer;
 use model::{Model, NUM_TAGS};
 use word_index::WordIndex;
@@ -135,11 +135,11 @@ pub struct NerTagger {
     /// Exact word form -> index into `words` and `headline_rows`, for the model's frequent
     /// words.
     vocab: WordIndex,
-    /// Per frequent word: its token facts and pre-summed rows in ordinary text.
+    /// Per frequent word: its token codes and pre-summed rows in ordinary text.
     words: Vec<VocabWord>,
     /// Per frequent word: its own row in all-caps and in title-case sentences (modes 1 and 2).
     /// Kept apart because such sentences are rare: the record a token of ordinary text reads
-    /// ([`VocabWord`]) then fills four cache lines instead of six, and scoring is memory-bound.
+    /// ([`VocabWord`]) then fills two cache lines instead of four, and scoring is memory-bound.
     headline_rows: Vec<[Row; 2]>,
     small: SmallTables,
     /// Tells this tagger's word ids ([`NerTagger::tag_with_ids`]) from another tagger's: a
@@ -147,18 +147,25 @@ pub struct NerTagger {
     vocab_id: u64,
 }
 
-/// A frequent word's token facts and its rows in ordinary text, side by side: a token reads
-/// both, and in one cache-aligned record of 256 bytes they are four adjacent cache lines
-/// (which the hardware prefetches in pairs) rather than lines of two tables. The tagger's
-/// scoring waits on memory more than it computes.
+/// A frequent word's token codes and its rows in ordinary text, side by side: a token reads
+/// both, and in one cache-aligned record of 128 bytes they are two adjacent cache lines
+/// (which the hardware prefetches as a pair) rather than lines of two tables. The tagger's
+/// scoring waits on memory more than it computes, so the record is kept small: the codes
+/// leave out the word and suffix hashes (only the word's own features read them, and those
+/// are summed in advance), and the rows are stored in 16 bits (widened to 32 for scoring;
+/// the built-in weights' sums fit with room to spare, see `VocabWord::rows_fit`).
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 struct VocabWord {
-    info: TokenInfo,
-    rows: WordRows,
+    codes: TokenCodes,
+    /// [`WordRows`] in 16 bits: own, as_prev, as_next, as_prev2, as_next2.
+    rows: [[i16; NUM_TAGS]; 5],
+    /// False if a row does not fit in 16 bits (no word of the built-in weights): the word's
+    /// tokens are then scored from their features, as unknown words are, with the same sums.
+    rows_fit: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<VocabWord>() == 256);
+const _: () = assert!(std::mem::size_of::<VocabWord>() == 128);
 
 /// A token outside the tagger's vocabulary, in [`NerTagger::tag_with_ids`].
 pub const NO_WORD: u32 = u32::MAX;
@@ -249,6 +256,50 @@ struct WordRows {
 }
 
 impl WordRows {
+    const ZERO: WordRows = WordRows {
+        own: [0; NUM_TAGS],
+        as_prev: [0; NUM_TAGS],
+        as_next: [0; NUM_TAGS],
+        as_prev2: [0; NUM_TAGS],
+        as_next2: [0; NUM_TAGS],
+    };
+
+    /// The rows in 16 bits, if every sum fits.
+    fn narrow(&self) -> Option<[[i16; NUM_TAGS]; 5]> {
+        let narrow = |row: &Row| -> Option<[i16; NUM_TAGS]> {
+            let mut out = [0i16; NUM_TAGS];
+            for (o, v) in out.iter_mut().zip(row) {
+                *o = i16::try_from(*v).ok()?;
+            }
+            Some(out)
+        };
+        Some([
+            narrow(&self.own)?,
+            narrow(&self.as_prev)?,
+            narrow(&self.as_next)?,
+            narrow(&self.as_prev2)?,
+            narrow(&self.as_next2)?,
+        ])
+    }
+
+    /// Overwrites these rows with the ones [`narrow`](Self::narrow) stored, in place (a
+    /// returned `WordRows` would be moved with a call to `memcpy`).
+    #[inline]
+    fn widen_from(&mut self, rows: &[[i16; NUM_TAGS]; 5]) {
+        let dst = [
+            &mut self.own,
+            &mut self.as_prev,
+            &mut self.as_next,
+            &mut self.as_prev2,
+            &mut self.as_next2,
+        ];
+        for (d, r) in dst.into_iter().zip(rows) {
+            for (x, v) in d.iter_mut().zip(r) {
+                *x = i32::from(*v);
+            }
+        }
+    }
+
     /// The rows of a word with facts `info` (`gaz` left 0: it depends on the sentence) in
     /// sentence mode `mode` (0 text, 1 all caps, 2 title case).
     fn new(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> WordRows {
@@ -378,14 +429,25 @@ impl SmallTables {
 /// returns.
 #[derive(Default)]
 struct Scratch {
-    infos: Vec<TokenInfo>,
-    /// Per token: index into the tagger's rows, or `OOV | index` into `oov_rows`.
+    codes: Vec<TokenCodes>,
+    /// Per token: index into the tagger's words, or `OOV | index` into `oov`.
     which: Vec<u32>,
-    /// The tokens of unknown words, and their rows.
-    oov: Vec<usize>,
-    oov_rows: Vec<WordRows>,
+    /// The facts of the tokens scored from their features (unknown words), in token order.
+    oov: Vec<TokenInfo>,
+    /// Per token: its rows in the sentence's mode.
+    rows: Vec<WordRows>,
     /// The Viterbi's best scores per token.
     deltas: Vec<[i32; NUM_TAGS]>,
+}
+
+/// The tokens of one sentence as the tagger scores them.
+#[derive(Clone, Copy)]
+struct Tokens<'a> {
+    codes: &'a [TokenCodes],
+    /// Per token: index into the tagger's words, or `OOV | index` into `oov`.
+    which: &'a [u32],
+    /// The facts of the tokens scored from their features.
+    oov: &'a [TokenInfo],
 }
 
 /// Marks an index of [`Scratch::which`] as pointing into [`Scratch::oov`].
@@ -424,9 +486,11 @@ impl NerTagger {
             if ix >= OOV {
                 break;
             }
+            let rows = WordRows::new(&model, &cache, &info, 0).narrow();
             words.push(VocabWord {
-                info,
-                rows: WordRows::new(&model, &cache, &info, 0),
+                codes: TokenCodes::from(&info),
+                rows: rows.unwrap_or_default(),
+                rows_fit: rows.is_some(),
             });
             headline_rows.push([
                 own_row(&model, &cache, &info, 1),
@@ -499,81 +563,81 @@ impl NerTagger {
         ids: &mut Vec<u32>,
     ) -> (Vec<[i32; NUM_TAGS]>, Vec<u8>) {
         let Scratch {
-            infos,
+            codes,
             which,
             oov,
-            oov_rows,
+            rows,
             deltas,
         } = sc;
-        infos.clear();
+        codes.clear();
         which.clear();
         oov.clear();
         for w in words {
-            match self.vocab.get(w) {
-                Some(ix) => {
+            let known = self.vocab.get(w);
+            ids.push(known.unwrap_or(NO_WORD));
+            match known.and_then(|ix| Some((ix, self.words.get(ix as usize)?))) {
+                Some((ix, word)) if word.rows_fit => {
                     which.push(ix);
-                    ids.push(ix);
-                    infos.push(self.words[ix as usize].info);
+                    codes.push(word.codes);
                 }
-                None => {
+                _ => {
+                    let info = features::token_info(w, &self.model.lexicon);
                     which.push(OOV | oov.len() as u32);
-                    ids.push(NO_WORD);
-                    infos.push(features::token_info(w, &self.model.lexicon));
-                    oov.push(infos.len() - 1);
+                    codes.push(TokenCodes::from(&info));
+                    oov.push(info);
                 }
             }
         }
-        self.gazetteer.mark(infos);
-        let sent = features::sentence_info(infos);
-        let m = sent.mode.min(2);
-        // Rows of the unknown words, in this sentence's mode (`gaz` plays no part in them).
-        oov_rows.clear();
-        oov_rows.extend(
-            oov.iter()
-                .map(|&i| WordRows::new(&self.model, &self.cache, &infos[i], m)),
-        );
-        let rows: Vec<&WordRows> = which
-            .iter()
-            .map(|&k| {
-                if k & OOV != 0 {
-                    &oov_rows[(k & !OOV) as usize]
-                } else {
-                    &self.words[k as usize].rows
-                }
-            })
-            .collect();
-        // A token's own row: in ordinary text the one in its rows, else its headline row.
-        let own: Vec<&Row> = which
-            .iter()
-            .zip(&rows)
-            .map(|(&k, r)| match (m, self.headline_rows.get(k as usize)) {
-                (1 | 2, Some(h)) if k & OOV == 0 => &h[usize::from(m) - 1],
-                _ => &r.own,
-            })
-            .collect();
-        let em = self.emissions(infos, &own, &rows, sent.mode);
+        self.gazetteer.mark(codes);
+        let sent = features::sentence_info(codes);
+        let tokens = Tokens { codes, which, oov };
+        let em = self.emissions(tokens, rows, sent.mode);
         let mut path = Vec::with_capacity(words.len());
         viterbi_i32(&em, &self.model.transitions, deltas, &mut path);
         (em, path)
+    }
+
+    /// Each token's rows in the sentence's mode `m` (0 to 2), in `buf`: a frequent word's
+    /// own row in ordinary text is in its record, else in its headline rows; an unknown
+    /// word's are summed from its features (`gaz` plays no part in them). Part of the body of
+    /// [`emissions`](Self::emissions), so that widening the records' 16-bit rows is compiled
+    /// with AVX2 too (one sign-extending load per eight scores); filled in place, since a
+    /// returned row set would be moved with a call to `memcpy`.
+    #[inline(always)]
+    fn fill_rows<'b>(&self, tokens: Tokens, buf: &'b mut Vec<WordRows>, m: u8) -> &'b [WordRows] {
+        let n = tokens.which.len();
+        // The buffer only grows, so a sentence writes each row once.
+        if buf.len() < n {
+            buf.resize(n, WordRows::ZERO);
+        }
+        for (r, &k) in buf.iter_mut().zip(tokens.which) {
+            if k & OOV != 0 {
+                if let Some(info) = tokens.oov.get((k & !OOV) as usize) {
+                    *r = WordRows::new(&self.model, &self.cache, info, m);
+                }
+                continue;
+            }
+            if let Some(word) = self.words.get(k as usize) {
+                r.widen_from(&word.rows);
+            }
+            if let (1 | 2, Some(h)) = (m, self.headline_rows.get(k as usize)) {
+                r.own = h[usize::from(m) - 1];
+            }
+        }
+        &buf[..n]
     }
 
     /// Per-token tag scores: the sum of the weights of every feature of
     /// [`features::token_features`], taken from the pre-summed rows where a feature depends on
     /// one word type or a few small codes, and probed in the weight table for the word-pair
     /// features. Scoring is memory-bound; this turns ~20 random probes per token into ~4.
-    fn emissions(
-        &self,
-        infos: &[TokenInfo],
-        own: &[&Row],
-        rows: &[&WordRows],
-        mode: u8,
-    ) -> Vec<Row> {
+    fn emissions(&self, tokens: Tokens, rows: &mut Vec<WordRows>, mode: u8) -> Vec<Row> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.emissions_avx2(infos, own, rows, mode) };
+            return unsafe { self.emissions_avx2(tokens, rows, mode) };
         }
-        self.emissions_portable(infos, own, rows, mode)
+        self.emissions_portable(tokens, rows, mode)
     }
 
     /// [`emissions`](Self::emissions) compiled with AVX2: a row of nine scores is then one
@@ -585,31 +649,26 @@ impl NerTagger {
     #[target_feature(enable = "avx2")]
     unsafe fn emissions_avx2(
         &self,
-        infos: &[TokenInfo],
-        own: &[&Row],
-        rows: &[&WordRows],
+        tokens: Tokens,
+        rows: &mut Vec<WordRows>,
         mode: u8,
     ) -> Vec<Row> {
-        self.emissions_portable(infos, own, rows, mode)
+        self.emissions_portable(tokens, rows, mode)
     }
 
     /// The body of [`emissions`](Self::emissions), for any target.
     #[inline(always)]
-    fn emissions_portable(
-        &self,
-        infos: &[TokenInfo],
-        own: &[&Row],
-        rows: &[&WordRows],
-        mode: u8,
-    ) -> Vec<Row> {
+    fn emissions_portable(&self, tokens: Tokens, rows: &mut Vec<WordRows>, mode: u8) -> Vec<Row> {
+        let infos = tokens.codes;
+        let rows = self.fill_rows(tokens, rows, mode.min(2));
         let n = infos.len();
         let sm = &self.small;
         let m = usize::from(mode).min(2);
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
         let mut before = features::boundary_pairs(infos, 0);
-        for (i, (t, own)) in infos.iter().zip(own).enumerate() {
-            let mut s = **own;
+        for (i, (t, r)) in infos.iter().zip(rows).enumerate() {
+            let mut s = r.own;
             add_row(
                 &mut s,
                 if i > 0 {
@@ -670,7 +729,7 @@ impl NerTagger {
                 }
             }
             // A real token's bucket must be in range; "outside" has its own index.
-            let bucket = |x: Option<&TokenInfo>| match x {
+            let bucket = |x: Option<&TokenCodes>| match x {
                 None => CASE_OUT,
                 Some(x) if usize::from(x.case) < CASES => usize::from(x.case),
                 Some(_) => usize::MAX,
@@ -682,7 +741,7 @@ impl NerTagger {
                     &sm.case_window[(pc * CASES + case) * (CASES + 1) + nc],
                 );
             } else {
-                let code = |x: Option<&TokenInfo>| x.map_or(9, |x| x.case);
+                let code = |x: Option<&TokenCodes>| x.map_or(9, |x| x.case);
                 let k = features::case_window_feature(code(prev), t.case, code(next));
                 self.model.add_feature(k, &mut s);
             }
@@ -1089,6 +1148,52 @@ mod tests {
                 s
             })
             .collect()
+    }
+
+    #[test]
+    fn rows_narrow_to_16_bits_only_when_they_fit() {
+        let mut rows = WordRows::ZERO;
+        rows.own[0] = i32::from(i16::MAX);
+        rows.as_prev[3] = i32::from(i16::MIN);
+        rows.as_next2[8] = -7;
+        let narrow = rows.narrow().expect("every sum fits in 16 bits");
+        let mut back = WordRows::ZERO;
+        back.as_next[1] = 99; // overwritten
+        back.widen_from(&narrow);
+        assert_eq!(back.own, rows.own);
+        assert_eq!(back.as_prev, rows.as_prev);
+        assert_eq!(back.as_next, rows.as_next);
+        assert_eq!(back.as_prev2, rows.as_prev2);
+        assert_eq!(back.as_next2, rows.as_next2);
+        rows.as_prev2[4] = i32::from(i16::MAX) + 1;
+        assert!(rows.narrow().is_none());
+    }
+
+    /// Every frequent word of the built-in weights is scored from its 16-bit record; a word
+    /// whose sums outgrew 16 bits would be scored from its features, right but slower.
+    #[test]
+    fn builtin_word_rows_fit_in_16_bits() {
+        assert!(TAGGER.words.iter().all(|w| w.rows_fit));
+        assert!(TAGGER.words.len() > 10_000);
+    }
+
+    /// A word whose record cannot hold its rows is scored as unknown words are: same sums.
+    #[test]
+    fn words_scored_from_features_give_the_same_emissions() {
+        let mut t = NerTagger::builtin().expect("embedded weights load");
+        for w in &mut t.words {
+            // Emptied too, so that reading a record anyway would show.
+            w.rows = Default::default();
+            w.rows_fit = false;
+        }
+        let words = [
+            "NEW", "YORK", "(", "Reuters", ")", "-", "the", "U.N.", "said", ".",
+        ];
+        let (em, _) = t.decode(&words, &mut Vec::new());
+        assert_eq!(em, TAGGER.decode(&words, &mut Vec::new()).0);
+        let words = ["President", "Bill", "Clinton", "flew", "to", "Paris", "."];
+        let (em, _) = t.decode(&words, &mut Vec::new());
+        assert_eq!(em, reference_emissions(&TAGGER, &words));
     }
 
     #[test]
