@@ -38,7 +38,9 @@ mod tense;
 mod value;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
 use chrono::{Datelike, NaiveDate};
@@ -178,6 +180,18 @@ pub struct TimeTagger {
     /// Rules grouped by identical requirements.
     groups: Vec<RuleGroup>,
     cues: Cues,
+    /// Tells this tagger's per-thread buffers from another tagger's: capture slots are made
+    /// for one tagger's rules and fit no other's.
+    id: u64,
+}
+
+/// Hands out [`TimeTagger`] ids (0 is no tagger's).
+static NEXT_TAGGER_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The buffers of the last tagger that ran on this thread, with its id: the capture slots
+    /// of its rules are made once per thread rather than once per text.
+    static SCRATCH: RefCell<(u64, Scratch)> = RefCell::new((0, Scratch::default()));
 }
 
 /// Rules with the same requirements: they become candidates together.
@@ -188,15 +202,15 @@ struct RuleGroup {
     rules: Vec<usize>,
 }
 
-/// Buffers reused from sentence to sentence within one `tag` call, so that a sentence costs
-/// no allocation unless it has candidates.
+/// Buffers reused from sentence to sentence and, per thread, from text to text, so that a
+/// sentence costs no allocation unless it has candidates.
 #[derive(Default)]
 struct Scratch {
     set: Vec<bool>,
     met: Vec<usize>,
     group_ids: Vec<usize>,
     rule_ids: Vec<usize>,
-    /// Per rule, its capture slots (made at its first search in a `tag` call).
+    /// Per rule, its capture slots (made at its first search on this thread).
     captures: Vec<Option<Captures>>,
     /// Per anchor set, where its words start in the sentence (sentence offsets, ascending).
     anchors: Vec<Vec<usize>>,
@@ -457,6 +471,7 @@ impl TimeTagger {
             });
         }
         Ok(TimeTagger {
+            id: NEXT_TAGGER_ID.fetch_add(1, Ordering::Relaxed),
             lexicon,
             rules,
             words,
@@ -484,18 +499,38 @@ impl TimeTagger {
     /// Relative expressions are anchored on `reference` in its own UTC offset; without one
     /// they keep an underspecified value and `resolved == false`.
     pub fn tag(&self, text: &str, reference: Option<&ReferenceTime>) -> Vec<Timex> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut kept) => {
+                let (owner, scratch) = &mut *kept;
+                if *owner != self.id {
+                    *owner = self.id;
+                    *scratch = Scratch::default();
+                }
+                self.tag_with(text, reference, scratch)
+            }
+            // Only reachable if tagging re-entered itself on this thread.
+            Err(_) => self.tag_with(text, reference, &mut Scratch::default()),
+        })
+    }
+
+    /// [`tag`](Self::tag) with this thread's buffers.
+    fn tag_with(
+        &self,
+        text: &str,
+        reference: Option<&ReferenceTime>,
+        scratch: &mut Scratch,
+    ) -> Vec<Timex> {
         let reference_day: Option<NaiveDate> = reference.map(|r| r.instant.date_naive());
         let mut out = Vec::new();
         let mut anchor: Option<value::Point> = None;
         let mut period: Option<value::Point> = None;
         let searched = ascii_spaces(text);
         let hits = self.word_hits(&searched);
-        let mut scratch = Scratch::default();
         for sentence in segment::sentences(text) {
             // The sentence's words, for the tense of its expressions; read at the first need.
             let mut words: Option<Vec<(usize, usize)>> = None;
             let found = hits_in(&hits, sentence);
-            let chosen = self.candidates_in(&searched, sentence, found, &mut scratch);
+            let chosen = self.candidates_in(&searched, sentence, found, scratch);
             for cand in chosen {
                 let rule = &self.rules[cand.rule];
                 let Yield::Timex(kind) = rule.yields else {
