@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use timeline::article::{self, Article, Limits};
-use timeline::extract::Extractor;
+use timeline::extract::{self, Extractor};
 
 /// The allocator the `timeline` binary uses (see `src/main.rs`), so the figure is the product's.
 #[global_allocator]
@@ -40,9 +40,10 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     // About a second per pass on one core: ten passes and the warm-up take this long.
     group.measurement_time(Duration::from_secs(15));
-    // As `timeline extract` does: batches of 32 articles, each batch stage by stage.
+    // As `timeline extract --jobs 1` does: batches of `batch_size` articles (256 here), each
+    // batch stage by stage.
     let batches: Vec<Vec<(&Article, _)>> = articles
-        .chunks(32)
+        .chunks(extract::batch_size(articles.len(), 1))
         .map(|chunk| chunk.iter().map(|a| (a, None)).collect())
         .collect();
     group.bench_function("newswire-corpus-one-core", |b| {

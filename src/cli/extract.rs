@@ -15,13 +15,11 @@ use rayon::prelude::*;
 
 use timeline::article::{self, Article, ReferenceTime};
 use timeline::config::Config;
-use timeline::extract::{Extraction, Extractor};
+use timeline::extract::{self, Extraction, Extractor};
 
 /// Lines per batch, and bytes per batch: whichever comes first.
 const BATCH_LINES: usize = 1024;
 const BATCH_BYTES: usize = 16 << 20;
-/// Lines per worker task: the articles of one chunk are extracted as one batch.
-const CHUNK_LINES: usize = 32;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -153,9 +151,10 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             }
             summary.input_bytes += batch_bytes as u64;
             // Each worker takes a chunk of lines and extracts its articles as one batch
-            // (stage by stage, see `Extractor::extract_batch`).
+            // (stage by stage, see `Extractor::extract_batch` and `extract::batch_size`).
+            let chunk = extract::batch_size(batch.len(), rayon::current_num_threads());
             let outcomes: Vec<Vec<(usize, Outcome)>> = batch
-                .par_chunks(CHUNK_LINES)
+                .par_chunks(chunk)
                 .map(|chunk| process(chunk, &extractor, &limits, &args))
                 .collect();
             for (n, outcome) in outcomes.into_iter().flatten() {

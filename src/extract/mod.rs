@@ -114,11 +114,29 @@ impl Extractor {
 
     /// Extracts several articles, each with its fallback reference time; the same results as
     /// [`extract`](Self::extract) on each, in order, but faster: the batch goes through each
-    /// stage in turn, so that a stage's tables stay in the CPU caches across articles. A few
-    /// dozen articles per batch is enough.
+    /// stage in turn, so that a stage's tables stay in the CPU caches across articles.
+    /// [`batch_size`] says how many articles to give it at a time.
     pub fn extract_batch(&self, batch: &[(&Article, Option<ReferenceTime>)]) -> Vec<Extraction> {
         self.pipeline.run_batch(batch)
     }
+}
+
+/// Fewest and most articles per [`Extractor::extract_batch`] call that [`batch_size`] picks.
+const MIN_BATCH: usize = 32;
+const MAX_BATCH: usize = 256;
+
+/// How many articles to hand [`Extractor::extract_batch`] at a time when `pending` articles
+/// are shared by `workers` threads: as many as lets each worker take at least four batches
+/// (so that the workers finish together), between 32 and 256.
+///
+/// Why large: each stage's tables (the time rules' automata, the gazetteer, the tagger's
+/// weights: several MB each) are evicted by the other stages', and a batch pays for that
+/// once per stage. On the newswire corpus with one worker, batches of 256 articles extract
+/// about 15% faster than batches of 32 (medians of 14 interleaved runs of `timeline extract
+/// --jobs 1`: 4.97 against 4.27 MB/s); 512 gain nothing more, and what a batch holds between
+/// stages grows with it.
+pub fn batch_size(pending: usize, workers: usize) -> usize {
+    (pending / (4 * workers.max(1))).clamp(MIN_BATCH, MAX_BATCH)
 }
 
 #[cfg(test)]
