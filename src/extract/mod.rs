@@ -144,6 +144,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn batches_are_large_but_leave_every_worker_several() {
+        assert_eq!(batch_size(1024, 1), 256);
+        assert_eq!(batch_size(1024, 2), 128);
+        assert_eq!(batch_size(1024, 64), 32);
+        assert_eq!(batch_size(10, 1), 32);
+        assert_eq!(batch_size(1024, 0), 256);
+    }
+
+    #[test]
     fn a_batch_gives_what_one_by_one_gives() {
         let x = Extractor::builtin().expect("builtin tables");
         let mut titled = Article::new(
