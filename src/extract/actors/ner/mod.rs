@@ -572,9 +572,24 @@ impl NerTagger {
         codes.clear();
         which.clear();
         oov.clear();
+        // Nearly every word's index slot, then its record, is a cache miss (the index and the
+        // records take megabytes). Looked up in one pass, a word waits for the previous
+        // word's misses; so all the slots are requested first, then each record as soon as
+        // its index is known, and only then are the records read.
+        for w in words {
+            self.vocab.prefetch(w);
+        }
+        let first = ids.len();
         for w in words {
             let known = self.vocab.get(w);
+            if let Some(word) = known.and_then(|ix| self.words.get(ix as usize)) {
+                crate::extract::prefetch(word);
+                crate::extract::prefetch(&word.rows_fit);
+            }
             ids.push(known.unwrap_or(NO_WORD));
+        }
+        for (w, &id) in words.iter().zip(ids.get(first..).unwrap_or_default()) {
+            let known = (id != NO_WORD).then_some(id);
             match known.and_then(|ix| Some((ix, self.words.get(ix as usize)?))) {
                 Some((ix, word)) if word.rows_fit => {
                     which.push(ix);
@@ -667,7 +682,16 @@ impl NerTagger {
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
         let mut before = features::boundary_pairs(infos, 0);
+        let mut after = features::boundary_pairs(infos, 1);
         for (i, (t, r)) in infos.iter().zip(rows).enumerate() {
+            // The next token's pair weights are requested now and read one token later: by
+            // then they have arrived, where a lookup made when needed waits on memory.
+            let after_next = features::boundary_pairs(infos, i + 2);
+            if i + 1 < n {
+                for k in features::pair_features(after, after_next) {
+                    self.model.prefetch(k);
+                }
+            }
             let mut s = r.own;
             add_row(
                 &mut s,
@@ -691,9 +715,9 @@ impl NerTagger {
                 rows.get(i + 2).map_or(&sm.eos_next2, |x| &x.as_next2),
             );
             // The boundary after this token is the one before the next.
-            let after = features::boundary_pairs(infos, i + 1);
             let pairs = features::pair_features(before, after);
             before = after;
+            after = after_next;
             for k in pairs {
                 self.model.add_feature(k, &mut s);
             }

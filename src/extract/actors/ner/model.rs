@@ -90,6 +90,19 @@ impl Model {
         self.n_features
     }
 
+    /// Starts loading the slot [`add_feature`](Self::add_feature) will read for `key`, if the
+    /// filter says the key may be there, so that the read a little later does not wait on
+    /// memory (the slots take megabytes; most lookups miss the cache).
+    #[inline]
+    pub fn prefetch(&self, key: u32) {
+        let (word, bit) = filter_bit(key);
+        if self.present.get(word).is_some_and(|w| w & bit != 0)
+            && let Some(slot) = self.slots.get(slot_of(key, self.mask))
+        {
+            crate::extract::prefetch(slot);
+        }
+    }
+
     /// Adds the weight row of `key` (if known) to `scores`.
     #[inline]
     pub fn add_feature(&self, key: u32, scores: &mut [i32; NUM_TAGS]) {
