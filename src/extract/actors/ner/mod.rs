@@ -681,14 +681,17 @@ impl NerTagger {
         let m = usize::from(mode).min(2);
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
-        let mut before = features::boundary_pairs(infos, 0);
+        // A token's pair features come from the boundaries before and after it; the
+        // boundary after one token is the one before the next.
         let mut after = features::boundary_pairs(infos, 1);
+        let mut pairs = features::pair_features(features::boundary_pairs(infos, 0), after);
         for (i, (t, r)) in infos.iter().zip(rows).enumerate() {
             // The next token's pair weights are requested now and read one token later: by
             // then they have arrived, where a lookup made when needed waits on memory.
             let after_next = features::boundary_pairs(infos, i + 2);
+            let next_pairs = features::pair_features(after, after_next);
             if i + 1 < n {
-                for k in features::pair_features(after, after_next) {
+                for k in next_pairs {
                     self.model.prefetch(k);
                 }
             }
@@ -714,13 +717,10 @@ impl NerTagger {
                 &mut s,
                 rows.get(i + 2).map_or(&sm.eos_next2, |x| &x.as_next2),
             );
-            // The boundary after this token is the one before the next.
-            let pairs = features::pair_features(before, after);
-            before = after;
-            after = after_next;
             for k in pairs {
                 self.model.add_feature(k, &mut s);
             }
+            (pairs, after) = (next_pairs, after_next);
             let prev = if i > 0 { infos.get(i - 1) } else { None };
             let next = infos.get(i + 1);
             let ss = t.short_shape;
