@@ -118,12 +118,18 @@ impl StreamContext {
         let positions = self.tracker.revoke(tps);
         if self.guarantee == Guarantee::AtLeastOnce && !killed && !lost && !positions.is_empty() {
             let tpl = offsets_tpl(&positions);
+            // Stored first, whatever happens next: with auto-commit on, librdkafka commits
+            // the *stored* offsets of partitions as it removes them, right after this
+            // callback. The loop stores offsets only between polls, and it is blocked in this
+            // poll, so the stored ones lag behind the work just waited for; committed as they
+            // are, they would overwrite the commit below and the next owner would redo the
+            // gap.
+            if let Err(e) = consumer.store_offsets(&tpl) {
+                debug!(error = %e, "storing offsets of revoked partitions");
+            }
             if self.health.brokers_down() || self.closing.load(Ordering::Acquire) {
-                // No coordinator to answer a synchronous commit (it would wait forever):
-                // store the offsets for the commit librdkafka makes when it can.
-                if let Err(e) = consumer.store_offsets(&tpl) {
-                    debug!(error = %e, "storing offsets of revoked partitions");
-                }
+                // No coordinator to answer a synchronous commit (it would wait forever): the
+                // stored offsets go with the commit librdkafka makes when it can.
                 return;
             }
             match consumer.commit(&tpl, CommitMode::Sync) {
