@@ -145,6 +145,7 @@ pub async fn replay_file(
         name: Arc::from(options.name.as_str()),
         reference: Reference::Fixed(options.reference_time),
         killed: Arc::new(AtomicBool::new(false)),
+        batches: Arc::default(),
     };
     let source = format!("file:{}", options.path.display());
     let tp = Tp::new(&source, 0);
@@ -209,8 +210,7 @@ pub async fn replay_file(
             payload: Some(line),
         };
         let ticket = tracker.begin(tp.clone(), line_no, input.size(), None);
-        let w = worker.clone();
-        pool.spawn(move || w.run(&input, &ticket));
+        worker.spawn(&pool, input, ticket);
         if let Some(due) = throttle.as_mut().and_then(|t| t.after_one(Instant::now())) {
             tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
         }

@@ -239,6 +239,7 @@ impl Replay {
             name: Arc::from(options.name.as_str()),
             reference: Reference::MessageTimestamp,
             killed: Arc::clone(&killed),
+            batches: Arc::default(),
         };
         info!(name = %options.name, inputs = ?options.input_topics, output = %options.output_topic,
             window = %options.selection.window, partitions = plan.len(), "replay started");
@@ -738,8 +739,7 @@ impl Loop {
             .begin(p.tp.clone(), offset, size, input.timestamp_ms);
         if self.window.contains(input.timestamp_ms) {
             pr.in_window.fetch_add(1, Ordering::Relaxed);
-            let w = self.worker.clone();
-            self.pool.spawn(move || w.run(&input, &ticket));
+            self.worker.spawn(&self.pool, input, ticket);
         } else {
             self.ledger.note(
                 &p.tp,

@@ -1,8 +1,9 @@
-//! One replayed message on the extraction pool: the stream service's [`process`] (same
-//! decoding, same reference-time rule, so the same record ids), then its records to the chosen
-//! output topic with the replay headers, or the message to the dead-letter topic.
+//! Replayed messages on the extraction pool: the stream service's processing, in batches as
+//! it does ([`process_batch`]: same decoding, same reference-time rule, so the same record
+//! ids), then each message's records to the chosen output topic with the replay headers, or
+//! the message to the dead-letter topic.
 //!
-//! [`process`]: crate::stream::process::process
+//! [`process_batch`]: crate::stream::process::process_batch
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,9 +12,10 @@ use tracing::{debug, warn};
 
 use crate::article::{Limits, ReferenceTime};
 use crate::extract::Extractor;
+use crate::stream::batch::Batches;
 use crate::stream::message::InputMessage;
 use crate::stream::metrics::Metrics;
-use crate::stream::process::{Outcome, process, process_with_reference};
+use crate::stream::process::{Outcome, Processed, message_reference, process_batch};
 use crate::stream::publish::Publisher;
 use crate::stream::tracker::Ticket;
 
@@ -43,21 +45,41 @@ pub struct Worker {
     pub reference: Reference,
     /// Set by a kill: drop the work like a crashed process would.
     pub killed: Arc<AtomicBool>,
+    /// Messages waiting for a pool thread, which takes them in batches.
+    pub batches: Arc<Batches<Job>>,
 }
 
 impl Worker {
-    /// Processes and sends one message; the ticket finishes once everything sent for it is
-    /// acknowledged.
-    pub fn run(&self, input: &InputMessage, ticket: &Arc<Ticket>) {
+    /// Processes a batch of messages together, then sends each one's outcome; a ticket
+    /// finishes once everything sent for it is acknowledged.
+    pub fn run(&self, jobs: Vec<Job>) {
         if self.killed.load(Ordering::Acquire) {
             return;
         }
-        let r = match self.reference {
-            Reference::MessageTimestamp => process(&self.extractor, &self.limits, input),
-            Reference::Fixed(at) => {
-                process_with_reference(&self.extractor, &self.limits, input, at)
-            }
-        };
+        let msgs: Vec<_> = jobs
+            .iter()
+            .map(|(input, _)| {
+                let fallback = match self.reference {
+                    Reference::MessageTimestamp => message_reference(input),
+                    Reference::Fixed(at) => at,
+                };
+                (input, fallback)
+            })
+            .collect();
+        let results = process_batch(&self.extractor, &self.limits, &msgs);
+        for ((input, ticket), r) in jobs.iter().zip(results) {
+            self.finish(input, ticket, &r);
+        }
+    }
+
+    /// Queues one message and its ticket for the pool (see [`Batches`]).
+    pub fn spawn(&self, pool: &rayon::ThreadPool, input: InputMessage, ticket: Arc<Ticket>) {
+        let w = self.clone();
+        self.batches
+            .spawn(pool, (input, ticket), move |jobs| w.run(jobs));
+    }
+
+    fn finish(&self, input: &InputMessage, ticket: &Arc<Ticket>, r: &Processed) {
         self.metrics
             .extraction_seconds
             .observe(r.extraction_time.as_secs_f64());
@@ -110,3 +132,6 @@ impl Worker {
         ticket.part_done();
     }
 }
+
+/// A message waiting for the pool, with its ticket.
+pub type Job = (InputMessage, Arc<Ticket>);

@@ -83,7 +83,7 @@ impl Metrics {
         );
         registry.register(
             "extraction_seconds",
-            "Time to extract one article",
+            "Time to decode and extract one article (in a batch, the batch's time shared equally)",
             extraction_seconds.clone(),
         );
         registry.register(

@@ -6,7 +6,8 @@
 //! * [`kafka`]: librdkafka client configuration (our settings + pass-through properties) and
 //!   topic administration.
 //! * [`message`]: an owned copy of a consumed message, safe to hand to worker threads.
-//! * [`process`]: decode + extract one message into encoded records or a dead letter (pure).
+//! * [`process`]: decode + extract one message into encoded records or a dead letter (pure);
+//!   [`batch`]: the messages waiting for the extraction pool, taken in batches.
 //! * [`dead_letter`]: what a dead letter carries and its headers.
 //! * [`tracker`]: in-flight bounds and per-partition, in-order offset tracking.
 //! * [`publish`]: the producer: records and dead letters, delivery acknowledgements, re-sends.
@@ -19,6 +20,7 @@
 //! `timeline replay` builds on the same pieces: [`kafka`], [`process`], [`publish`],
 //! [`tracker`] and [`embedded`].
 
+pub mod batch;
 pub mod consumer;
 pub mod dead_letter;
 pub mod embedded;

@@ -1,7 +1,8 @@
 //! The at-least-once pipeline: consume, extract on the worker pool, produce, commit in order.
 //!
 //! The consumer loop is the only async part: it receives messages, registers each with the
-//! [`Tracker`], hands it to the extraction pool, stores the offsets the tracker says are safe,
+//! [`Tracker`], hands it to the extraction pool (whose threads take what waits in batches,
+//! see [`super::batch`]), stores the offsets the tracker says are safe,
 //! takes no more messages while the in-flight bounds are reached, and pauses fetching when
 //! that lasts (a stall) or records are being re-sent.
 //! Extraction and sending happen on the pool's threads, acknowledgements on the producer's
@@ -23,11 +24,12 @@ use crate::article::Limits as ArticleLimits;
 use crate::config::{Config, ConfigError, Guarantee};
 use crate::extract::{ExtractError, Extractor};
 
+use super::batch::Batches;
 use super::consumer::{StreamContext, offsets_tpl};
 use super::health::Health;
 use super::message::InputMessage;
 use super::metrics::Metrics;
-use super::process::{Outcome, process};
+use super::process::{Outcome, Processed, message_reference, process_batch};
 use super::publish::{Backoff, Publisher, Topics};
 use super::tracker::{Limits, Observer, Ticket, Tp, Tracker};
 use super::{kafka, transactional};
@@ -309,6 +311,7 @@ impl Service {
                     publisher: Arc::new(publisher),
                     metrics: Arc::clone(&metrics),
                     killed: Arc::clone(&shared.killed),
+                    batches: Arc::default(),
                 };
                 let grace = Duration::from_millis(s.shutdown_grace_ms);
                 tokio::spawn(run_loop(
@@ -382,7 +385,7 @@ pub fn end_to_end(timestamp_ms: Option<i64>, received: Instant) -> Duration {
     }
 }
 
-/// What a pool thread needs to process one message.
+/// What a pool thread needs to process messages.
 #[derive(Clone)]
 struct Worker {
     extractor: Arc<Extractor>,
@@ -390,14 +393,27 @@ struct Worker {
     publisher: Arc<Publisher>,
     metrics: Arc<Metrics>,
     killed: Arc<AtomicBool>,
+    /// Messages waiting for a pool thread, which takes them in batches.
+    batches: Arc<Batches<Job>>,
 }
 
 impl Worker {
-    fn run(&self, input: &InputMessage, ticket: &Arc<Ticket>) {
+    /// Processes a batch of messages together and publishes each one's outcome.
+    fn run(&self, jobs: Vec<Job>) {
         if self.killed.load(Ordering::Acquire) {
             return;
         }
-        let r = process(&self.extractor, &self.limits, input);
+        let msgs: Vec<_> = jobs
+            .iter()
+            .map(|(input, _)| (input, message_reference(input)))
+            .collect();
+        let results = process_batch(&self.extractor, &self.limits, &msgs);
+        for ((input, ticket), r) in jobs.iter().zip(results) {
+            self.finish(input, ticket, &r);
+        }
+    }
+
+    fn finish(&self, input: &InputMessage, ticket: &Arc<Ticket>, r: &Processed) {
         self.metrics
             .extraction_seconds
             .observe(r.extraction_time.as_secs_f64());
@@ -420,6 +436,9 @@ impl Worker {
         ticket.part_done();
     }
 }
+
+/// A message waiting for the pool, with its ticket.
+type Job = (InputMessage, Arc<Ticket>);
 
 /// How long the in-flight bounds may stay reached before fetching is paused.
 const STALL: Duration = Duration::from_secs(1);
@@ -503,8 +522,10 @@ fn dispatch(
         input.timestamp_ms,
     );
     worker.metrics.consumed.inc();
-    let worker = worker.clone();
-    pool.spawn(move || worker.run(&input, &ticket));
+    let w = worker.clone();
+    worker
+        .batches
+        .spawn(pool, (input, ticket), move |jobs| w.run(jobs));
 }
 
 fn set_paused(consumer: &StreamConsumer<StreamContext>, pause: bool) {

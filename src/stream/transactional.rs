@@ -28,7 +28,7 @@ use crate::extract::Extractor;
 use super::consumer::{StreamContext, offsets_tpl};
 use super::kafka;
 use super::message::InputMessage;
-use super::process::{Processed, process};
+use super::process::{Processed, message_reference, process_batch};
 use super::publish::{Backoff, Publisher};
 use super::service::{Shared, StreamError, Summary, end_to_end, topics_of};
 use super::tracker::Tp;
@@ -226,10 +226,23 @@ impl Transactional {
                 Arc::clone(&batch),
             );
             tokio::task::spawn_blocking(move || {
+                // In chunks, one or more per thread, each extracted stage by stage (see
+                // `super::batch`); `collect` keeps the order.
+                let workers = pool.current_num_threads().max(1);
+                let chunk = batch
+                    .len()
+                    .div_ceil(workers)
+                    .clamp(1, crate::extract::batch_size(batch.len(), workers));
                 pool.install(|| {
                     batch
-                        .par_iter()
-                        .map(|c| process(&x, &limits, &c.msg))
+                        .par_chunks(chunk)
+                        .flat_map_iter(|chunk| {
+                            let msgs: Vec<_> = chunk
+                                .iter()
+                                .map(|c| (&c.msg, message_reference(&c.msg)))
+                                .collect();
+                            process_batch(&x, &limits, &msgs)
+                        })
                         .collect()
                 })
             })
