@@ -109,6 +109,12 @@ pub struct StreamConfig {
     pub processing_guarantee: Guarantee,
     /// Extraction threads; 0 means one per core.
     pub workers: usize,
+    /// Most messages a thread extracts together when several wait (stage by stage, which
+    /// keeps each stage's tables in the CPU caches: about a third more messages per second
+    /// through a backlog). 0 lets the extractor choose (`extract::batch_size`, 32 to 256);
+    /// 1 takes every message alone, for the lowest latency under load. An idle service takes
+    /// each message alone whatever this says.
+    pub max_batch: usize,
     /// Most messages consumed but not yet finished (records acknowledged) at once.
     pub max_in_flight_messages: usize,
     /// Most payload bytes consumed but not yet finished at once.
@@ -143,6 +149,7 @@ impl Default for StreamConfig {
             group_id: "timeline".into(),
             processing_guarantee: Guarantee::AtLeastOnce,
             workers: 0,
+            max_batch: 0,
             max_in_flight_messages: 2000,
             max_in_flight_bytes: 64 << 20,
             commit_interval_ms: 1000,

@@ -34,6 +34,7 @@ use super::run::build_pool;
 use super::throttle::Throttle;
 use super::worker::{Reference, Worker};
 use super::{Ending, ReplayError, ReplaySummary, checkpoint, consumer_config, plan, publisher};
+use crate::stream::batch::Batches;
 
 /// Options of a file replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +146,7 @@ pub async fn replay_file(
         name: Arc::from(options.name.as_str()),
         reference: Reference::Fixed(options.reference_time),
         killed: Arc::new(AtomicBool::new(false)),
-        batches: Arc::default(),
+        batches: Arc::new(Batches::new(s.max_batch)),
     };
     let source = format!("file:{}", options.path.display());
     let tp = Tp::new(&source, 0);

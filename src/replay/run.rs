@@ -40,6 +40,7 @@ use super::worker::{Reference, Worker};
 use super::{
     Ending, ReplayError, ReplayOptions, ReplaySummary, consumer_config, producer_config, publisher,
 };
+use crate::stream::batch::Batches;
 
 /// A checked, not yet started replay.
 pub struct Replay {
@@ -239,7 +240,7 @@ impl Replay {
             name: Arc::from(options.name.as_str()),
             reference: Reference::MessageTimestamp,
             killed: Arc::clone(&killed),
-            batches: Arc::default(),
+            batches: Arc::new(Batches::new(s.max_batch)),
         };
         info!(name = %options.name, inputs = ?options.input_topics, output = %options.output_topic,
             window = %options.selection.window, partitions = plan.len(), "replay started");

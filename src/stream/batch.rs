@@ -24,12 +24,17 @@ use crate::extract;
 #[derive(Debug)]
 pub struct Batches<J> {
     queue: Mutex<VecDeque<J>>,
+    /// Most jobs in one batch; 0 = no limit but [`extract::batch_size`].
+    max: usize,
 }
 
-impl<J> Default for Batches<J> {
-    fn default() -> Self {
+impl<J> Batches<J> {
+    /// A queue whose batches hold at most `max` jobs (`stream.max_batch`; 0 = as many as
+    /// [`extract::batch_size`] says, 1 = one job at a time).
+    pub fn new(max: usize) -> Batches<J> {
         Batches {
             queue: Mutex::new(VecDeque::new()),
+            max,
         }
     }
 }
@@ -59,10 +64,14 @@ impl<J: Send + 'static> Batches<J> {
     }
 
     /// The next batch for one of `workers` threads: everything waiting when that is little,
-    /// else [`extract::batch_size`] jobs, so that the other threads get their share.
+    /// else [`extract::batch_size`] jobs, so that the other threads get their share; never
+    /// more than `max`.
     fn take(&self, workers: usize) -> Vec<J> {
         let mut queue = self.lock();
-        let n = queue.len().min(extract::batch_size(queue.len(), workers));
+        let mut n = queue.len().min(extract::batch_size(queue.len(), workers));
+        if self.max > 0 {
+            n = n.min(self.max);
+        }
         queue.drain(..n).collect()
     }
 
@@ -98,7 +107,7 @@ mod tests {
     #[test]
     fn every_job_runs_once_in_queue_order_within_a_batch() {
         let pool = pool(2);
-        let batches = Arc::new(Batches::default());
+        let batches = Arc::new(Batches::new(0));
         let (tx, rx) = mpsc::channel();
         for i in 0..2000u32 {
             let tx = tx.clone();
@@ -122,7 +131,7 @@ mod tests {
     #[test]
     fn a_backlog_is_taken_in_batches_and_an_idle_pool_takes_jobs_alone() {
         let pool = pool(1);
-        let batches = Arc::new(Batches::default());
+        let batches = Arc::new(Batches::new(0));
         // The only thread is held while 100 jobs queue up: the turn after it takes a batch of
         // `batch_size(100, 1)`, 32, and the next turns the rest.
         let (hold_tx, hold_rx) = mpsc::channel::<()>();
@@ -155,12 +164,25 @@ mod tests {
 
     #[test]
     fn a_thread_takes_no_more_than_its_share_of_a_large_backlog() {
-        let batches: Batches<u32> = Batches::default();
+        let batches: Batches<u32> = Batches::new(0);
         for i in 0..1000 {
             batches.push(i);
         }
         // 1000 waiting for two threads: batches of 125, so both get work.
         assert_eq!(batches.take(2).len(), 125);
         assert_eq!(batches.len(), 875);
+    }
+
+    #[test]
+    fn max_batch_caps_a_batch_and_one_takes_jobs_alone() {
+        for (max, first) in [(1, 1), (10, 10), (0, 125)] {
+            let batches: Batches<u32> = Batches::new(max);
+            for i in 0..1000 {
+                batches.push(i);
+            }
+            let b = batches.take(2);
+            assert_eq!(b.len(), first, "max {max}");
+            assert_eq!(b.first(), Some(&0));
+        }
     }
 }

@@ -311,7 +311,7 @@ impl Service {
                     publisher: Arc::new(publisher),
                     metrics: Arc::clone(&metrics),
                     killed: Arc::clone(&shared.killed),
-                    batches: Arc::default(),
+                    batches: Arc::new(Batches::new(s.max_batch)),
                 };
                 let grace = Duration::from_millis(s.shutdown_grace_ms);
                 tokio::spawn(run_loop(

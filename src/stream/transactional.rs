@@ -40,6 +40,8 @@ pub struct Transactional {
     extractor: Arc<Extractor>,
     limits: ArticleLimits,
     pool: Arc<rayon::ThreadPool>,
+    /// `stream.max_batch`: most messages extracted together (0 = the extractor's choice).
+    max_batch: usize,
     shared: Arc<Shared>,
     max_messages: usize,
     max_bytes: usize,
@@ -106,6 +108,7 @@ impl Transactional {
             extractor,
             limits: config.extract.limits(),
             pool,
+            max_batch: s.max_batch,
             shared,
             max_messages: s.transaction_max_messages.min(s.max_in_flight_messages),
             max_bytes: s.max_in_flight_bytes,
@@ -219,20 +222,22 @@ impl Transactional {
         let started = Instant::now();
         let batch = Arc::new(batch);
         let processed: Vec<Processed> = {
-            let (pool, x, limits, batch) = (
+            let (pool, x, limits, batch, max_batch) = (
                 Arc::clone(&self.pool),
                 Arc::clone(&self.extractor),
                 self.limits,
                 Arc::clone(&batch),
+                self.max_batch,
             );
             tokio::task::spawn_blocking(move || {
                 // In chunks, one or more per thread, each extracted stage by stage (see
                 // `super::batch`); `collect` keeps the order.
                 let workers = pool.current_num_threads().max(1);
-                let chunk = batch
-                    .len()
-                    .div_ceil(workers)
-                    .clamp(1, crate::extract::batch_size(batch.len(), workers));
+                let most = match max_batch {
+                    0 => crate::extract::batch_size(batch.len(), workers),
+                    m => m,
+                };
+                let chunk = batch.len().div_ceil(workers).clamp(1, most);
                 pool.install(|| {
                     batch
                         .par_chunks(chunk)
