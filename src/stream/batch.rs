@@ -64,25 +64,17 @@ impl<J: Send + 'static> Batches<J> {
     }
 
     /// The next batch for one of `workers` threads: everything waiting when that is little,
-    /// else [`extract::batch_size`] jobs, so that the other threads get their share; never
-    /// more than `max`.
+    /// else [`most`] jobs, so that the other threads get their share.
     fn take(&self, workers: usize) -> Vec<J> {
         let mut queue = self.lock();
-        let mut n = queue.len().min(extract::batch_size(queue.len(), workers));
-        if self.max > 0 {
-            n = n.min(self.max);
-        }
+        let n = queue.len().min(most(queue.len(), workers, self.max));
         queue.drain(..n).collect()
     }
 
     /// Jobs waiting for a turn.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lock().len()
-    }
-
-    /// True when no job waits.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The queue; a thread that panicked while holding it left it whole (pushes and drains
@@ -90,6 +82,13 @@ impl<J: Send + 'static> Batches<J> {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<J>> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The most messages to extract together when `waiting` are shared by `workers` threads:
+/// [`extract::batch_size`], capped by `max` (`stream.max_batch`) unless that is 0.
+pub fn most(waiting: usize, workers: usize, max: usize) -> usize {
+    let n = extract::batch_size(waiting, workers);
+    if max > 0 { n.min(max) } else { n }
 }
 
 #[cfg(test)]
@@ -125,7 +124,7 @@ mod tests {
         let mut all: Vec<u32> = got.into_iter().flatten().collect();
         all.sort_unstable();
         assert_eq!(all, (0..2000).collect::<Vec<_>>());
-        assert!(batches.is_empty());
+        assert_eq!(batches.len(), 0);
     }
 
     #[test]

@@ -233,10 +233,7 @@ impl Transactional {
                 // In chunks, one or more per thread, each extracted stage by stage (see
                 // `super::batch`); `collect` keeps the order.
                 let workers = pool.current_num_threads().max(1);
-                let most = match max_batch {
-                    0 => crate::extract::batch_size(batch.len(), workers),
-                    m => m,
-                };
+                let most = super::batch::most(batch.len(), workers, max_batch);
                 let chunk = batch.len().div_ceil(workers).clamp(1, most);
                 pool.install(|| {
                     batch
