@@ -247,6 +247,7 @@ fn main() {
             timestamp_ms: Some(now_ms()),
             key: None,
             payload: Some(v.clone()),
+            headers: Vec::new(),
         })
         .collect();
     // Warm-up pass, then a timed pass; measured again after the broker run, and the better of

@@ -16,6 +16,10 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Longest accepted `id`, in bytes.
     pub max_id_bytes: usize,
+    /// Longest accepted `meta` object, in bytes of compact JSON. `meta` is copied into every
+    /// record of the article, so without a bound one article could make records larger than
+    /// the producer may send.
+    pub max_meta_bytes: usize,
 }
 
 impl Default for Limits {
@@ -23,9 +27,14 @@ impl Default for Limits {
         Limits {
             max_text_bytes: 1 << 20,
             max_id_bytes: 512,
+            max_meta_bytes: 16 << 10,
         }
     }
 }
+
+/// Years a `published_at` may have: RFC 3339's four-digit years. chrono alone also takes
+/// `+99999-01-01` and `-0001-01-01`, which would land in records as dates no reader expects.
+pub const PUBLISHED_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// A reference time: the instant an article was published, in the publication's own UTC offset.
 ///
@@ -41,8 +50,13 @@ pub struct ReferenceTime {
 
 impl ReferenceTime {
     /// Parses RFC 3339 (`2025-11-25T14:30:00+03:00`) or a bare date (`2025-11-25`, taken as UTC).
+    /// Years outside [`PUBLISHED_YEARS`] are refused.
     pub fn parse(s: &str) -> Option<ReferenceTime> {
-        let s = s.trim();
+        use chrono::Datelike;
+        Self::parse_any_year(s.trim()).filter(|r| PUBLISHED_YEARS.contains(&r.instant.year()))
+    }
+
+    fn parse_any_year(s: &str) -> Option<ReferenceTime> {
         if let Ok(instant) = DateTime::parse_from_rfc3339(s) {
             return Some(ReferenceTime {
                 instant,
@@ -58,6 +72,11 @@ impl ReferenceTime {
                     date_only: false,
                 });
             }
+        }
+        // `%Y` alone would also take a sign and five digits: insist on `YYYY-MM-DD`.
+        let b = s.as_bytes();
+        if b.len() != 10 || !b[..4].iter().all(u8::is_ascii_digit) {
+            return None;
         }
         let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
         let utc = FixedOffset::east_opt(0)?;
@@ -152,7 +171,7 @@ pub enum ArticleError {
         limit: usize,
     },
     #[error(
-        "field `published_at` ({value:?}) is neither RFC 3339 (2025-11-25T14:30:00+03:00) nor a date (2025-11-25)"
+        "field `published_at` ({value:?}) is neither RFC 3339 (2025-11-25T14:30:00+03:00) nor a date (2025-11-25) with a year from 0001 to 9999"
     )]
     BadTimestamp { value: String },
 }
@@ -238,12 +257,13 @@ pub fn from_value(value: Value, limits: &Limits) -> Result<Article, ArticleError
     let id = match map.remove("id") {
         None | Some(Value::Null) => return Err(ArticleError::Missing { field: "id" }),
         Some(Value::String(s)) => s,
-        // Numeric ids are common in exports; they are unambiguous, so we take them as text.
-        Some(Value::Number(n)) => n.to_string(),
+        // A number is refused, not turned into text: `1.0`, `1e0` and `1` are one number but
+        // three strings, so the record ids (and replays' upserts) would depend on how the
+        // producer happened to print it.
         Some(other) => {
             return Err(ArticleError::WrongType {
                 field: "id",
-                expected: "a string",
+                expected: "a string (quote numeric ids: \"id\": \"123\")",
                 found: type_name(&other),
             });
         }
@@ -312,7 +332,17 @@ pub fn from_value(value: Value, limits: &Limits) -> Result<Article, ArticleError
     let language = optional_string(&mut map, "language")?;
     let meta = match map.remove("meta") {
         None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => Some(m),
+        Some(Value::Object(m)) => {
+            let size = json_size(&m);
+            if size > limits.max_meta_bytes {
+                return Err(ArticleError::FieldTooLong {
+                    field: "meta",
+                    size,
+                    limit: limits.max_meta_bytes,
+                });
+            }
+            Some(m)
+        }
         Some(other) => {
             return Err(ArticleError::WrongType {
                 field: "meta",
@@ -332,6 +362,24 @@ pub fn from_value(value: Value, limits: &Limits) -> Result<Article, ArticleError
         language,
         meta,
     })
+}
+
+/// Bytes of `m` as compact JSON, as it is copied into records, without building the text.
+fn json_size(m: &Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Writing a `Map` to a counter cannot fail; a failure would only undercount.
+    let _ = serde_json::to_writer(&mut c, m);
+    c.0
 }
 
 fn optional_string(
@@ -423,6 +471,7 @@ mod tests {
         let limits = Limits {
             max_text_bytes: 10,
             max_id_bytes: 4,
+            max_meta_bytes: 8,
         };
         let long = format!(r#"{{"id":"a","text":"{}"}}"#, "x".repeat(11));
         assert_eq!(
@@ -435,6 +484,44 @@ mod tests {
                 .kind(),
             "field_too_long"
         );
+        assert_eq!(
+            decode(br#"{"id":"a","text":"x","meta":{"k":"long"}}"#, &limits).unwrap_err(),
+            ArticleError::FieldTooLong {
+                field: "meta",
+                size: 12,
+                limit: 8
+            }
+        );
+        assert!(decode(br#"{"id":"a","text":"x","meta":{"k":1}}"#, &limits).is_ok());
+    }
+
+    /// The README's contract: `id` is a string. A number is refused with the fix.
+    #[test]
+    fn numeric_ids_are_refused() {
+        for id in ["123", "1.0", "1e3"] {
+            let e = dec(&format!(r#"{{"id":{id},"text":"x"}}"#)).unwrap_err();
+            assert_eq!(e.kind(), "wrong_type", "{id}");
+            assert!(e.to_string().contains(r#""id": "123""#), "{e}");
+        }
+    }
+
+    /// `published_at` must have a four-digit year; chrono alone takes more.
+    #[test]
+    fn published_at_years_are_bounded() {
+        for bad in [
+            "+99999-01-01",
+            "-0001-01-01",
+            "0000-01-01",
+            "+99999-01-01T00:00:00Z",
+            "20251-01-01",
+        ] {
+            let line = format!(r#"{{"id":"a","text":"x","published_at":"{bad}"}}"#);
+            assert_eq!(dec(&line).unwrap_err().kind(), "bad_timestamp", "{bad}");
+        }
+        for good in ["0001-01-01", "9999-12-31", "2025-11-25T14:30:00+03:00"] {
+            let line = format!(r#"{{"id":"a","text":"x","published_at":"{good}"}}"#);
+            assert!(dec(&line).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -296,10 +296,13 @@ impl ConfigError {
 
 impl Config {
     /// Loads defaults, then `file` (if any), then `TIMELINE_*` environment variables.
+    /// The `[extract]` limits are checked here too, since every command uses them.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        Config::figment(file)
+        let config: Config = Config::figment(file)
             .extract()
-            .map_err(|e| ConfigError(describe(e)))
+            .map_err(|e| ConfigError(describe(e)))?;
+        config.extract.validate().map_err(ConfigError)?;
+        Ok(config)
     }
 
     /// Checks the stream-service sections beyond their types (the extraction section checks
@@ -382,11 +385,11 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        if self.http.enabled && self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+        if self.http.enabled && !is_listen_address(&self.http.listen) {
             return Err(ConfigError::field(
                 "http.listen",
                 format!(
-                    "`{}` is not host:port (e.g. 0.0.0.0:9464)",
+                    "`{}` is not host:port (e.g. 0.0.0.0:9464, 127.0.0.1:9464 or localhost:9464)",
                     self.http.listen
                 ),
             ));
@@ -511,6 +514,22 @@ mod properties {
     }
 }
 
+/// True for `ip:port` or `host:port` with a host name that resolves (`localhost:9464`).
+fn is_listen_address(listen: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    if listen.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    let Some((host, port)) = listen.rsplit_once(':') else {
+        return false;
+    };
+    !host.is_empty()
+        && port.parse::<u16>().is_ok()
+        && listen
+            .to_socket_addrs()
+            .is_ok_and(|mut a| a.next().is_some())
+}
+
 /// Names the field at fault in figment's error, e.g. `extract.max_text_bytes: invalid type`.
 fn describe(e: figment::Error) -> String {
     let mut out = Vec::new();
@@ -538,6 +557,42 @@ mod tests {
     fn defaults_load() {
         let c = Config::load(None).unwrap();
         assert_eq!(c.extract, ExtractConfig::default());
+    }
+
+    #[test]
+    fn listen_takes_host_names() {
+        for ok in [
+            "0.0.0.0:9464",
+            "127.0.0.1:0",
+            "localhost:9464",
+            "[::1]:9464",
+        ] {
+            assert!(is_listen_address(ok), "{ok}");
+        }
+        for bad in [
+            "9464",
+            "localhost",
+            ":9464",
+            "localhost:http",
+            "0.0.0.0:99999",
+        ] {
+            assert!(!is_listen_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        for field in ["max_text_bytes", "max_id_bytes", "max_meta_bytes"] {
+            let mut c = ExtractConfig::default();
+            match field {
+                "max_text_bytes" => c.max_text_bytes = 0,
+                "max_id_bytes" => c.max_id_bytes = 0,
+                _ => c.max_meta_bytes = 0,
+            }
+            let e = c.validate().unwrap_err();
+            assert!(e.contains(&format!("extract.{field}")), "{e}");
+        }
+        assert!(ExtractConfig::default().validate().is_ok());
     }
 
     #[test]

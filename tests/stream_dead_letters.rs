@@ -18,6 +18,7 @@ async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
         ("not_json", b"{\"id\": \"a\", \"text\": ".to_vec()),
         ("not_object", b"[\"an\", \"array\"]".to_vec()),
         ("wrong_type", br#"{"id":"b","text":42}"#.to_vec()),
+        ("wrong_type", br#"{"id":17,"text":"a numeric id"}"#.to_vec()),
         ("not_utf8", b"{\"id\":\"c\",\"text\":\"caf\xe9\"}".to_vec()),
         ("empty", Vec::new()),
         ("field_too_long", huge),
@@ -26,6 +27,10 @@ async fn bad_messages_are_dead_lettered_and_good_ones_flow() {
         (
             "bad_timestamp",
             br#"{"id":"e","text":"x","published_at":"yesterday"}"#.to_vec(),
+        ),
+        (
+            "bad_timestamp",
+            br#"{"id":"f","text":"x","published_at":"+99999-01-01"}"#.to_vec(),
         ),
     ];
     // Interleave: good, bad, good, bad...

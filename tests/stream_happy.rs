@@ -48,6 +48,27 @@ async fn every_article_becomes_records_with_headers() {
         "timeline_records_produced_total {}",
         expected.len()
     )));
+    // Without an Accept header: the classic text format, which promtool checks.
+    assert!(
+        metrics
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{metrics}"
+    );
+    promtool_check(metrics.split("\r\n\r\n").nth(1).unwrap_or_default());
+    // A scraper that asks for OpenMetrics (as Prometheus does) gets it.
+    let open = http_get_accept(
+        addr,
+        "/metrics",
+        "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+    )
+    .await;
+    assert!(
+        open.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{open}"
+    );
+    assert!(open.trim_end().ends_with("# EOF"), "{open}");
     assert!(http_get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
     let health = svc.health();
     support::wait_for(Duration::from_secs(10), "ready", || health.ready().is_ok()).await;
@@ -62,13 +83,58 @@ async fn every_article_becomes_records_with_headers() {
     broker.stop().await;
 }
 
+/// `promtool check metrics` on `text`. CI installs promtool (Debian's `prometheus`); on a
+/// machine without it the check is left to CI, loudly.
+fn promtool_check(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing; .ci/run installs it (Debian package prometheus)"
+        );
+        eprintln!("promtool not installed: the exposition format is checked in CI only");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A minimal HTTP/1.1 GET, to keep an HTTP client crate out of the dependencies.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    http_get_accept(addr, path, "").await
+}
+
+async fn http_get_accept(addr: std::net::SocketAddr, path: &str, accept: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    let accept = if accept.is_empty() {
+        String::new()
+    } else {
+        format!("Accept: {accept}\r\n")
+    };
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out

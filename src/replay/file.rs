@@ -209,6 +209,7 @@ pub async fn replay_file(
             timestamp_ms: None,
             key: None,
             payload: Some(line),
+            headers: Vec::new(),
         };
         let ticket = tracker.begin(tp.clone(), line_no, input.size(), None);
         worker.spawn(&pool, input, ticket);

@@ -439,8 +439,12 @@ fn validate(config: &Config, o: &ReplayOptions) -> Result<(), ReplayError> {
     if o.max_messages == Some(0) {
         return invalid("--max-messages 0 would read nothing; give at least 1".into());
     }
-    kafka::check(&consumer_config(&config.kafka, &o.name), "kafka.consumer")?;
-    kafka::check(&producer_config(&config.kafka), "kafka.producer")?;
+    kafka::check(
+        &consumer_config(&config.kafka, &o.name),
+        &config.kafka,
+        "consumer",
+    )?;
+    kafka::check(&producer_config(&config.kafka), &config.kafka, "producer")?;
     Ok(())
 }
 

@@ -113,6 +113,13 @@ impl Worker {
                     self.metrics.skipped.inc();
                     debug!(%article_id, %reason, "article skipped");
                 }
+                if let Some(dead) = self.publisher.oversized(records) {
+                    if let Err(e) = self.publisher.send_dead_letter(input, &dead, Some(ticket)) {
+                        warn!(error = %e, "dead letter not sent; this message stays unfinished");
+                    }
+                    ticket.part_done();
+                    return;
+                }
                 for rec in records {
                     let headers = replay_headers(article_id, &self.name);
                     if let Err(e) =

@@ -60,6 +60,25 @@ pub struct StreamContext {
     /// Set by shutdown once it has committed: the revocation of closing then only stores
     /// offsets (a synchronous commit could hang on a broker that is gone).
     pub closing: AtomicBool,
+    /// Rate limit of the client's error log (with no broker up, librdkafka repeats the same
+    /// error about 20 times a second).
+    errors: super::log_limit::LogLimit,
+}
+
+/// True for consume errors that stop a partition where it is: librdkafka fetches the same
+/// batch again and fails again. They make the service not ready while they repeat.
+pub fn blocks_partition(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::BadCompression
+                | RDKafkaErrorCode::NotImplemented
+                | RDKafkaErrorCode::BadMessage
+                | RDKafkaErrorCode::InvalidMessage
+                | RDKafkaErrorCode::UnsupportedCompressionType
+                | RDKafkaErrorCode::UnsupportedVersion
+        )
+    )
 }
 
 impl StreamContext {
@@ -80,6 +99,7 @@ impl StreamContext {
             killed: Arc::new(AtomicBool::new(false)),
             committed: Mutex::new(HashMap::new()),
             closing: AtomicBool::new(false),
+            errors: super::log_limit::LogLimit::new(Duration::from_secs(10)),
         }
     }
 
@@ -157,9 +177,17 @@ impl ClientContext for StreamContext {
             self.health
                 .set_brokers_down(!brokers.iter().any(|b| b.state == "UP"));
         }
+        // Only partitions held now: statistics are gathered every `statistics.interval.ms`
+        // and can still list a partition revoked since.
+        let assigned = self.tracker.assigned();
         for (topic, t) in &stats.topics {
             for (partition, p) in &t.partitions {
-                if *partition >= 0 && p.consumer_lag >= 0 {
+                if *partition >= 0
+                    && p.consumer_lag >= 0
+                    && assigned
+                        .iter()
+                        .any(|tp| tp.partition == *partition && &*tp.topic == topic.as_str())
+                {
                     self.metrics.set_lag(topic, *partition, p.consumer_lag);
                 }
             }
@@ -170,7 +198,9 @@ impl ClientContext for StreamContext {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.health.set_brokers_down(true);
         }
-        warn!(%error, reason, "consumer");
+        if let Some(repeats) = self.errors.admit(&error.to_string()) {
+            warn!(%error, reason, repeats, "consumer");
+        }
     }
 }
 
@@ -181,6 +211,9 @@ impl ConsumerContext for StreamContext {
                 let tps = tps_of(tpl);
                 info!(partitions = tps.len(), "partitions revoked");
                 self.on_revoke(consumer, &tps);
+                for tp in &tps {
+                    self.metrics.remove_lag(&tp.topic, tp.partition);
+                }
                 self.health.set_assigned(self.tracker.assigned().len());
                 self.assignment_changed.store(true, Ordering::Release);
             }

@@ -4,7 +4,14 @@
 //! stuck re-sending records the broker refuses. Each input is a flag set from the thread that
 //! knows it (librdkafka callbacks, the delivery thread), so reading it is lock-free.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a consume error that blocks a partition keeps the service not ready. librdkafka
+/// retries the fetch about twice a second, so a partition that stays stuck keeps it not ready,
+/// and one that recovers is ready again within this.
+const INPUT_ERROR_WINDOW: Duration = Duration::from_secs(10);
 
 /// Shared readiness flags.
 #[derive(Debug, Default)]
@@ -15,6 +22,9 @@ pub struct Health {
     assigned: AtomicUsize,
     /// Sends waiting to be retried after a failed delivery.
     retrying: AtomicI64,
+    /// The last consume error that stops a partition (a batch that cannot be decoded), and
+    /// when it was seen.
+    input_error: Mutex<Option<(Instant, String)>>,
 }
 
 impl Health {
@@ -60,8 +70,33 @@ impl Health {
         self.assigned.load(Ordering::Acquire)
     }
 
+    /// Notes a consume error that stops a partition from advancing (see
+    /// [`super::consumer::blocks_partition`]): the service is not ready while it repeats.
+    pub fn input_error(&self, error: String) {
+        let mut e = self.input_error.lock().unwrap_or_else(|p| p.into_inner());
+        *e = Some((Instant::now(), error));
+    }
+
+    /// The consume error of the last [`INPUT_ERROR_WINDOW`], if any.
+    pub fn recent_input_error(&self) -> Option<String> {
+        let e = self.input_error.lock().unwrap_or_else(|p| p.into_inner());
+        e.as_ref()
+            .filter(|(at, _)| at.elapsed() < INPUT_ERROR_WINDOW)
+            .map(|(_, why)| why.clone())
+    }
+
     /// `Ok(())` when ready, else why not (the `/readyz` body).
-    pub fn ready(&self) -> Result<(), &'static str> {
+    pub fn ready(&self) -> Result<(), String> {
+        self.ready_flags().map_err(str::to_owned)?;
+        if let Some(why) = self.recent_input_error() {
+            return Err(format!(
+                "cannot read an input partition: {why}; it stops there (nothing is skipped): see `timeline_consume_errors_total` and the README's \"Input that cannot be decoded\""
+            ));
+        }
+        Ok(())
+    }
+
+    fn ready_flags(&self) -> Result<(), &'static str> {
         if !self.started.load(Ordering::Acquire) {
             return Err("starting");
         }
@@ -88,9 +123,9 @@ mod tests {
     #[test]
     fn ready_needs_every_condition() {
         let h = Health::new();
-        assert_eq!(h.ready(), Err("starting"));
+        assert_eq!(h.ready(), Err("starting".to_owned()));
         h.set_started();
-        assert_eq!(h.ready(), Err("no partitions assigned"));
+        assert_eq!(h.ready(), Err("no partitions assigned".to_owned()));
         h.set_assigned(2);
         assert_eq!(h.ready(), Ok(()));
         h.set_brokers_down(true);
@@ -100,7 +135,12 @@ mod tests {
         assert!(h.ready().is_err());
         h.retry_finished();
         assert_eq!(h.ready(), Ok(()));
+        h.input_error("Local: Invalid compressed data".into());
+        let why = h.ready().unwrap_err();
+        assert!(why.contains("Invalid compressed data"), "{why}");
+        *h.input_error.lock().unwrap() = Some((Instant::now() - INPUT_ERROR_WINDOW, "old".into()));
+        assert_eq!(h.ready(), Ok(()));
         h.set_stopping();
-        assert_eq!(h.ready(), Err("shutting down"));
+        assert_eq!(h.ready(), Err("shutting down".to_owned()));
     }
 }

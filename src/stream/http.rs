@@ -1,11 +1,15 @@
 //! The operations endpoint: `/healthz` (alive), `/readyz` (connected and assigned), `/metrics`.
+//!
+//! It has no authentication: it is meant for a scraper inside the deployment's network (the
+//! default binds `0.0.0.0:9464`, as a container needs); bind `127.0.0.1:9464` or
+//! `localhost:9464` to keep it on the machine.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -39,14 +43,55 @@ async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text(State(ops): State<Ops>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        ops.metrics.encode(),
-    )
+/// OpenMetrics for a scraper that asks for it (Prometheus does), the classic text format
+/// (0.0.4) otherwise: `promtool`, curl and older agents ask for nothing or for `text/plain`.
+async fn metrics_text(State(ops): State<Ops>, headers: HeaderMap) -> impl IntoResponse {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    if wants_open_metrics(&accept) {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            ops.metrics.encode(),
+        )
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            ops.metrics.encode_classic(),
+        )
+    }
+}
+
+/// True when `accept` prefers OpenMetrics to plain text (by q-value; OpenMetrics on a tie).
+fn wants_open_metrics(accept: &str) -> bool {
+    let q = |wanted: &str| -> f32 {
+        accept
+            .split(',')
+            .filter_map(|part| {
+                let mut fields = part.split(';').map(str::trim);
+                let media = fields.next()?;
+                if media != wanted {
+                    return None;
+                }
+                let q = fields
+                    .find_map(|f| f.strip_prefix("q="))
+                    .and_then(|v| v.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some(q)
+            })
+            .fold(0.0, f32::max)
+    };
+    let open = q("application/openmetrics-text");
+    open > 0.0 && open >= q("text/plain").max(q("*/*"))
 }
 
 /// Binds `listen` and serves until `stop` turns true. Returns the bound address (useful with
@@ -76,4 +121,23 @@ pub async fn serve(
         }
     });
     Ok((addr, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_open_metrics;
+
+    #[test]
+    fn accept_negotiation() {
+        // Prometheus 2.x and 3.x.
+        assert!(wants_open_metrics(
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        ));
+        assert!(!wants_open_metrics(""));
+        assert!(!wants_open_metrics("*/*"));
+        assert!(!wants_open_metrics("text/plain"));
+        assert!(!wants_open_metrics(
+            "text/plain;version=0.0.4,application/openmetrics-text;q=0.5"
+        ));
+    }
 }

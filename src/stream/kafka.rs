@@ -84,22 +84,57 @@ pub fn reader_config(kafka: &KafkaConfig, isolation_read_committed: bool) -> Cli
     c
 }
 
-/// Refuses a configuration librdkafka would refuse, naming our config section and the property
-/// (`kafka.consumer: No such configuration property: "fetch.max.byts"`).
-pub fn check(config: &ClientConfig, section: &str) -> Result<(), ConfigError> {
-    config
-        .create_native_config()
-        .map(|_| ())
-        .map_err(|e| ConfigError::field(section, describe_config_error(&e)))
+/// Refuses a configuration librdkafka would refuse, naming the config section the property
+/// came from (`kafka.common`, or `kafka.<role>` for `role` = `consumer` / `producer`) and the
+/// property (`kafka.consumer: librdkafka refused "fetch.max.byts" = "5": No such configuration
+/// property`). The value of a property that may hold a secret is never shown.
+pub fn check(config: &ClientConfig, kafka: &KafkaConfig, role: &str) -> Result<(), ConfigError> {
+    config.create_native_config().map(|_| ()).map_err(|e| {
+        let (section, message) = match &e {
+            KafkaError::ClientConfig(_, desc, key, value) => {
+                let own = if role == "consumer" {
+                    &kafka.consumer
+                } else {
+                    &kafka.producer
+                };
+                let section = if own.contains_key(key) || !kafka.common.contains_key(key) {
+                    format!("kafka.{role}")
+                } else {
+                    "kafka.common".to_owned()
+                };
+                let shown = if is_secret(key) {
+                    "(value hidden)".to_owned()
+                } else {
+                    format!("{value:?}")
+                };
+                (
+                    section,
+                    format!("librdkafka refused `{key}` = {shown}: {desc}"),
+                )
+            }
+            other => (format!("kafka.{role}"), other.to_string()),
+        };
+        ConfigError::field(&section, message)
+    })
 }
 
-fn describe_config_error(e: &KafkaError) -> String {
-    match e {
-        KafkaError::ClientConfig(_, desc, key, value) => {
-            format!("librdkafka refused `{key}` = {value:?}: {desc}")
-        }
-        other => other.to_string(),
-    }
+/// True for librdkafka property names that may hold a secret (passwords, keys, tokens, every
+/// SASL setting), so that their values are never echoed, misspelled names included.
+pub fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("sasl.")
+        || k.starts_with("ssl.key")
+        || [
+            "password",
+            "passwd",
+            "pasword",
+            "secret",
+            "token",
+            "credential",
+            "private",
+        ]
+        .iter()
+        .any(|w| k.contains(w))
 }
 
 /// Creates the topics that do not exist yet, with `partitions` partitions and replication 1.
@@ -190,12 +225,46 @@ mod tests {
     fn unknown_property_is_refused_by_name() {
         let mut k = KafkaConfig::default();
         k.producer.insert("linger.msec".into(), "5".into());
-        let e = check(&producer_config(&k, None), "kafka.producer").unwrap_err();
+        let e = check(&producer_config(&k, None), &k, "producer").unwrap_err();
         let s = e.to_string();
         assert!(
-            s.contains("kafka.producer") && s.contains("linger.msec"),
+            s.contains("kafka.producer") && s.contains("linger.msec") && s.contains("\"5\""),
             "{s}"
         );
+    }
+
+    /// A mistyped secret is refused by name, in the section it was written in, without its
+    /// value.
+    #[test]
+    fn secrets_are_never_echoed() {
+        let mut k = KafkaConfig::default();
+        k.common
+            .insert("sasl.pasword".into(), "hunter2-very-secret".into());
+        let e = check(
+            &consumer_config(&k, "g", Guarantee::AtLeastOnce, 1000),
+            &k,
+            "consumer",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("kafka.common") && e.contains("sasl.pasword"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        for key in [
+            "sasl.password",
+            "ssl.key.password",
+            "ssl.keystore.password",
+            "sasl.oauthbearer.client.secret",
+            "ssl.key.pem",
+            "my.token",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in ["linger.ms", "bootstrap.servers", "ssl.ca.location"] {
+            assert!(!is_secret(key), "{key}");
+        }
     }
 
     /// A close that outlasts its limit is reported late and left behind, and the runtime can

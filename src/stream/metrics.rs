@@ -29,8 +29,13 @@ pub struct Metrics {
     pub end_to_end_seconds: Histogram,
     pub in_flight_messages: Gauge,
     pub in_flight_bytes: Gauge,
-    /// Messages behind the high watermark, per partition (from librdkafka statistics).
+    /// Input partitions this instance holds now.
+    pub assigned_partitions: Gauge,
+    /// Messages behind the high watermark, per assigned partition (from librdkafka
+    /// statistics).
     pub consumer_lag: Family<Labels, Gauge>,
+    /// Errors while consuming, by librdkafka error code.
+    pub consume_errors: Family<Labels, Counter>,
     /// The sum over kinds of `dead_letters` (not exported; families cannot be summed).
     dead_letters_all: Counter,
 }
@@ -55,7 +60,9 @@ impl Metrics {
         let end_to_end_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 17));
         let in_flight_messages = Gauge::default();
         let in_flight_bytes = Gauge::default();
+        let assigned_partitions = Gauge::default();
         let consumer_lag = Family::<Labels, Gauge>::default();
+        let consume_errors = Family::<Labels, Counter>::default();
         registry.register(
             "messages_consumed",
             "Messages read from the input topics",
@@ -102,9 +109,19 @@ impl Metrics {
             in_flight_bytes.clone(),
         );
         registry.register(
+            "assigned_partitions",
+            "Input partitions this instance holds (summed over a group's instances: every partition is owned when it equals the partition count)",
+            assigned_partitions.clone(),
+        );
+        registry.register(
             "consumer_lag",
-            "Messages behind the high watermark, per partition",
+            "Messages behind the high watermark, per assigned partition; from librdkafka statistics, so up to statistics.interval.ms old (5 s by default); a partition's series is removed when it is revoked",
             consumer_lag.clone(),
+        );
+        registry.register(
+            "consume_errors",
+            "Errors reading the input topics, by librdkafka error code (e.g. a batch that cannot be decoded: Local_BadCompression)",
+            consume_errors.clone(),
         );
         Metrics {
             registry,
@@ -117,7 +134,9 @@ impl Metrics {
             end_to_end_seconds,
             in_flight_messages,
             in_flight_bytes,
+            assigned_partitions,
             consumer_lag,
+            consume_errors,
             dead_letters_all: Counter::default(),
         }
     }
@@ -140,18 +159,75 @@ impl Metrics {
             .set(lag);
     }
 
+    /// Removes the lag series of a partition this instance no longer holds (its last value
+    /// would otherwise be exported forever).
+    pub fn remove_lag(&self, topic: &str, partition: i32) {
+        self.consumer_lag.remove(&vec![
+            ("topic".to_owned(), topic.to_owned()),
+            ("partition".to_owned(), partition.to_string()),
+        ]);
+    }
+
+    /// Counts one consume error with librdkafka's error `code`.
+    pub fn consume_error(&self, code: &str) {
+        self.consume_errors
+            .get_or_create(&vec![("code".to_owned(), code.to_owned())])
+            .inc();
+    }
+
     /// Dead letters of every kind so far.
     pub fn dead_letters_total(&self) -> u64 {
         self.dead_letters_all.get()
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
     }
+
+    /// The classic Prometheus text format (0.0.4), for scrapers that do not ask for
+    /// OpenMetrics (`promtool check metrics`, older Prometheus, many agents).
+    pub fn encode_classic(&self) -> String {
+        classic(&self.encode())
+    }
+}
+
+/// The classic text format of an OpenMetrics exposition. The two differ, for what we export,
+/// in three ways: OpenMetrics names a counter's family without `_total` (classic `# HELP` and
+/// `# TYPE` lines name the sample, `_total` included), it has `# UNIT` lines, and it ends with
+/// `# EOF`.
+fn classic(open_metrics: &str) -> String {
+    let mut counters = std::collections::HashSet::new();
+    for line in open_metrics.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ")
+            && let Some(name) = rest.strip_suffix(" counter")
+        {
+            counters.insert(name.to_owned());
+        }
+    }
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = line
+            .strip_prefix("# HELP ")
+            .map(|r| ("# HELP ", r))
+            .or_else(|| line.strip_prefix("# TYPE ").map(|r| ("# TYPE ", r)));
+        if let Some((prefix, rest)) = meta {
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            if counters.contains(name) {
+                out.push_str(&format!("{prefix}{name}_total {tail}\n"));
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -179,5 +255,46 @@ mod tests {
             assert!(t.contains(name), "{name} missing in\n{t}");
         }
         assert_eq!(m.dead_letters_total(), 2);
+    }
+
+    #[test]
+    fn revoked_partitions_lose_their_lag_series() {
+        let m = Metrics::new();
+        m.set_lag("articles", 0, 7);
+        m.set_lag("articles", 1, 3);
+        m.remove_lag("articles", 0);
+        let t = m.encode();
+        assert!(!t.contains("partition=\"0\""), "{t}");
+        assert!(t.contains("timeline_consumer_lag{topic=\"articles\",partition=\"1\"} 3"));
+    }
+
+    /// The classic format: counters' HELP and TYPE name the `_total` sample, no `# EOF`.
+    #[test]
+    fn classic_format_names_counter_samples() {
+        let m = Metrics::new();
+        m.consumed.inc();
+        m.consume_error("Local_BadCompression");
+        let t = m.encode_classic();
+        assert!(
+            t.contains("# TYPE timeline_messages_consumed_total counter\n"),
+            "{t}"
+        );
+        assert!(t.contains("# HELP timeline_messages_consumed_total Messages read"));
+        assert!(t.contains("timeline_messages_consumed_total 1\n"));
+        assert!(t.contains("timeline_consume_errors_total{code=\"Local_BadCompression\"} 1"));
+        assert!(t.contains("# TYPE timeline_in_flight_messages gauge\n"));
+        assert!(!t.contains("# EOF"));
+        // Every sample's family has a TYPE line under the sample's own name or its base.
+        for line in t.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            let name = line.split(['{', ' ']).next().unwrap();
+            let base = name
+                .trim_end_matches("_bucket")
+                .trim_end_matches("_count")
+                .trim_end_matches("_sum");
+            assert!(
+                t.contains(&format!("# TYPE {name} ")) || t.contains(&format!("# TYPE {base} ")),
+                "{name} has no TYPE line in\n{t}"
+            );
+        }
     }
 }

@@ -27,6 +27,7 @@ pub mod embedded;
 pub mod health;
 pub mod http;
 pub mod kafka;
+pub mod log_limit;
 pub mod message;
 pub mod metrics;
 pub mod process;

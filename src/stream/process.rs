@@ -199,6 +199,7 @@ mod tests {
             timestamp_ms: Some(1_764_000_000_000),
             key: None,
             payload: Some(payload.to_vec()),
+            headers: Vec::new(),
         }
     }
 

@@ -9,6 +9,19 @@
 //! after a growing backoff, for as long as it takes, and while anything waits there the service
 //! reports not ready and stops fetching. (In a transaction, failures surface in the commit
 //! instead and the whole batch is retried; see [`super::transactional`].)
+//!
+//! Re-sending helps only where waiting can help. A message refused for what it *is* (too
+//! large for the producer or the broker, or an invalid record: [`is_permanent`]) would be
+//! refused forever and stall its partition, so it is replaced instead, never re-sent:
+//!
+//! * a record is never sent over the producer's `message.max.bytes`: an article with one
+//!   goes to the dead-letter topic (`record_too_large`) instead of its records;
+//! * a dead letter is cut to fit that limit before it is sent ([`DeadLetter::envelope`]);
+//! * a record the broker refuses becomes a dead letter of its article (`record_refused`, the
+//!   value omitted, the `source.*` headers pointing at the article);
+//! * a dead letter the broker refuses is sent again without its value (`dead_letter.value:
+//!   omitted`). Only if even that is refused is it re-sent as above: the dead-letter topic
+//!   itself is then unwritable, which an operator must fix.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +36,7 @@ use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use tracing::{debug, error, warn};
 
-use super::dead_letter::DeadLetter;
+use super::dead_letter::{self, DeadLetter, Fit};
 use super::health::Health;
 use super::message::InputMessage;
 use super::metrics::Metrics;
@@ -91,11 +104,36 @@ struct Resend {
     at: Instant,
 }
 
+/// True for errors that no re-send can cure: the message itself is refused (too large, or
+/// not a valid record for the broker or the topic's policy).
+pub fn is_permanent(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::MessageBatchTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::InvalidMessage
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::PolicyViolation
+        )
+    )
+}
+
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_000_000;
+
 /// The producer's context: delivery reports, errors.
 pub struct DeliveryContext {
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     resend: Option<(Sender<Resend>, Backoff)>,
+    topics: Topics,
+    /// The producer's `message.max.bytes`.
+    max_message_bytes: usize,
+    /// Rate limit of the client's error log (a broker down repeats its error many times a
+    /// second).
+    errors: crate::stream::log_limit::LogLimit,
 }
 
 impl ClientContext for DeliveryContext {
@@ -107,7 +145,9 @@ impl ClientContext for DeliveryContext {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.health.set_brokers_down(true);
         }
-        warn!(%error, reason, "producer");
+        if let Some(repeats) = self.errors.admit(&error.to_string()) {
+            warn!(%error, reason, repeats, "producer");
+        }
     }
 }
 
@@ -136,6 +176,20 @@ impl ProducerContext for DeliveryContext {
                     e.rdkafka_error_code(),
                     Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)
                 );
+                if !purged && is_permanent(e) && self.resend.is_some() {
+                    let headers = msg.headers().map(|h| h.detach());
+                    let key = msg.key().map(<[u8]>::to_vec);
+                    let value_len = msg.payload().map_or(0, <[u8]>::len);
+                    match self.replacement(e, delivery, key, value_len, headers) {
+                        Ok(r) => {
+                            if let Some((tx, _)) = &self.resend {
+                                let _ = tx.send(r);
+                            }
+                            return;
+                        }
+                        Err(d) => delivery = d,
+                    }
+                }
                 let Some((tx, backoff)) = self.resend.as_ref().filter(|_| !purged) else {
                     // Shutting down (purged) or transactional (the commit reports it): the
                     // ticket stays unfinished, so its offset is never committed.
@@ -159,6 +213,102 @@ impl ProducerContext for DeliveryContext {
                 let _ = tx.send(r);
             }
         }
+    }
+}
+
+impl DeliveryContext {
+    /// What to send instead of a message refused for good (see the module docs): a dead
+    /// letter of a record's article, or a dead letter without its value. `Err` gives the
+    /// delivery back when there is nothing smaller to send (a dead letter already without
+    /// its value, or a record without a ticket to name its source): it is then re-sent as
+    /// any failure is.
+    fn replacement(
+        &self,
+        e: &KafkaError,
+        delivery: Box<Delivery>,
+        key: Option<Vec<u8>>,
+        value_len: usize,
+        headers: Option<OwnedHeaders>,
+    ) -> Result<Resend, Box<Delivery>> {
+        let (dead, source, value_bytes) = match &delivery.sent {
+            Sent::Record => {
+                let Some(t) = &delivery.ticket else {
+                    return Err(delivery);
+                };
+                let record_id = key
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                let dead = DeadLetter::new(
+                    "record_refused",
+                    format!(
+                        "the broker refused record {record_id} of this article ({e}); the article is at source.topic / source.partition / source.offset. Raise the topic's max.message.bytes, or lower extract.max_text_bytes or extract.max_meta_bytes"
+                    ),
+                );
+                let source = InputMessage {
+                    topic: t.tp.topic.to_string(),
+                    partition: t.tp.partition,
+                    offset: t.offset,
+                    timestamp_ms: t.timestamp_ms,
+                    key: None,
+                    payload: None,
+                    headers: Vec::new(),
+                };
+                // The ticket knows the size of the message as consumed (value, key and
+                // headers): close enough to say how much the reader should expect.
+                (dead, source, t.bytes)
+            }
+            Sent::DeadLetter { kind } => {
+                let Some(headers) = headers else {
+                    return Err(delivery);
+                };
+                let Some(sent) = dead_letter::Sent::read(&headers) else {
+                    return Err(delivery);
+                };
+                if sent.fit == Fit::Omitted {
+                    return Err(delivery);
+                }
+                let mut message = sent.message;
+                message.push_str(&format!(
+                    " (the dead letter was refused by the broker: {e}; its value is omitted, the original is at source.offset)"
+                ));
+                let source = InputMessage {
+                    topic: sent.topic,
+                    partition: sent.partition,
+                    offset: sent.offset,
+                    timestamp_ms: sent.timestamp_ms,
+                    key,
+                    payload: None,
+                    headers: Vec::new(),
+                };
+                let value_bytes = sent.value_bytes.unwrap_or(value_len);
+                (DeadLetter::new(kind.clone(), message), source, value_bytes)
+            }
+        };
+        warn!(error = %e, kind = %dead.kind, "a message was refused for good; sending a dead letter without the value instead");
+        if delivery.attempt > 0 {
+            // It was counted as re-sending; the replacement is a new message.
+            self.health.retry_finished();
+        }
+        let env = dead.envelope_of(
+            &source,
+            value_bytes,
+            self.topics.max_error_message_bytes,
+            self.max_message_bytes,
+            Fit::Omitted,
+        );
+        Ok(Resend {
+            topic: self.topics.dead_letter.clone(),
+            key: env.key.map(<[u8]>::to_vec),
+            value: Vec::new(),
+            headers: Some(env.headers),
+            at: Instant::now(),
+            delivery: Box::new(Delivery {
+                ticket: delivery.ticket,
+                sent: Sent::DeadLetter { kind: dead.kind },
+                attempt: 0,
+            }),
+        })
     }
 }
 
@@ -186,6 +336,8 @@ pub struct Topics {
 pub struct Publisher {
     producer: ThreadedProducer<DeliveryContext>,
     topics: Topics,
+    /// The producer's `message.max.bytes`: no record or dead letter is sent over it.
+    max_message_bytes: usize,
     retrying: bool,
     stop: Arc<AtomicBool>,
     resender: Option<JoinHandle<()>>,
@@ -210,10 +362,17 @@ impl Publisher {
         health: Arc<Health>,
     ) -> KafkaResult<Publisher> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let max_message_bytes = config
+            .get("message.max.bytes")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
         let context = DeliveryContext {
             metrics: Arc::clone(&metrics),
             health,
             resend: backoff.map(|b| (tx, b)),
+            topics: topics.clone(),
+            max_message_bytes,
+            errors: crate::stream::log_limit::LogLimit::new(Duration::from_secs(10)),
         };
         let producer: ThreadedProducer<DeliveryContext> = config.create_with_context(context)?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -234,6 +393,7 @@ impl Publisher {
         Ok(Publisher {
             producer,
             topics,
+            max_message_bytes,
             retrying: backoff.is_some(),
             stop,
             resender,
@@ -265,6 +425,10 @@ impl Publisher {
                 records,
                 ..
             } => {
+                if let Some(dead) = self.oversized(records) {
+                    self.send_dead_letter(source, &dead, ticket)?;
+                    return Ok(1);
+                }
                 for r in records {
                     self.send_record(&self.topics.output, r, record_headers(article_id), ticket)?;
                 }
@@ -275,6 +439,27 @@ impl Publisher {
                 Ok(1)
             }
         }
+    }
+
+    /// The dead letter for an article one of whose `records` is over the producer's
+    /// `message.max.bytes` (a sentence as long as the text, say): its records are then not
+    /// sent at all, rather than some of them.
+    pub fn oversized(&self, records: &[EncodedRecord]) -> Option<DeadLetter> {
+        // Record headers: the article id (at most `extract.max_id_bytes`), version, schema.
+        const HEADERS: usize = 1024;
+        let limit = self.max_message_bytes.saturating_sub(HEADERS);
+        let r = records
+            .iter()
+            .find(|r| r.id.len() + r.value.len() > limit)?;
+        Some(DeadLetter::new(
+            "record_too_large",
+            format!(
+                "record {} of this article is {} bytes, over the producer's message.max.bytes ({}); no record of it was sent. Lower extract.max_text_bytes, or raise message.max.bytes under [kafka.producer] and the topic's max.message.bytes",
+                r.id,
+                r.value.len(),
+                self.max_message_bytes
+            ),
+        ))
     }
 
     /// Sends one record keyed by its id to `topic` with `headers`.
@@ -298,19 +483,33 @@ impl Publisher {
         )
     }
 
-    /// Sends `source` unchanged (key and value) to the dead-letter topic with the reason.
+    /// Sends `source` (key, value and headers, unchanged when they fit the producer's limit;
+    /// see [`DeadLetter::envelope`]) to the dead-letter topic with the reason.
     pub fn send_dead_letter(
         &self,
         source: &InputMessage,
         dead: &DeadLetter,
         ticket: Option<&Arc<Ticket>>,
     ) -> KafkaResult<()> {
-        let headers = dead.headers(source, self.topics.max_error_message_bytes);
+        let env = dead.envelope(
+            source,
+            self.topics.max_error_message_bytes,
+            self.max_message_bytes,
+            Fit::Whole,
+        );
+        if env.fit != Fit::Whole {
+            warn!(
+                kind = %dead.kind,
+                bytes = source.value().len(),
+                limit = self.max_message_bytes,
+                "a dead letter is over the producer's message.max.bytes; its value is cut to fit (header dead_letter.value)"
+            );
+        }
         self.send(
             &self.topics.dead_letter,
-            source.key.as_deref(),
-            source.value(),
-            headers,
+            env.key,
+            env.value,
+            env.headers,
             Delivery {
                 ticket: ticket.cloned(),
                 sent: Sent::DeadLetter {
@@ -342,12 +541,29 @@ impl Publisher {
         ) {
             Ok(()) => Ok(()),
             Err((e, delivery, headers)) => {
-                // Refused before reaching the queue (e.g. larger than message.max.bytes). In
-                // re-send mode it is handled like a failed delivery; otherwise the caller
-                // decides (the transaction aborts).
+                // Refused before reaching the queue. In re-send mode it is handled like a
+                // failed delivery (replaced if permanent); otherwise the caller decides (the
+                // transaction aborts).
                 if self.retrying {
                     let ctx = self.producer.context();
                     if let Some((tx, backoff)) = &ctx.resend {
+                        let delivery = if is_permanent(&e) {
+                            match ctx.replacement(
+                                &e,
+                                delivery,
+                                key.map(<[u8]>::to_vec),
+                                value.len(),
+                                headers.as_ref().map(|h| h.as_borrowed().detach()),
+                            ) {
+                                Ok(r) => {
+                                    let _ = tx.send(r);
+                                    return Ok(());
+                                }
+                                Err(d) => d,
+                            }
+                        } else {
+                            delivery
+                        };
                         let mut delivery = delivery;
                         if delivery.attempt == 0 {
                             ctx.health.retry_started();
@@ -450,11 +666,31 @@ fn resend_loop(
             delivery,
             ..
         } = r;
-        if let Err((e, mut delivery, headers)) =
+        if let Err((e, delivery, headers)) =
             send_blocking(producer, &topic, key.as_deref(), &value, headers, delivery)
         {
-            // Refused locally again: back in the queue after the next backoff.
             let ctx = producer.context();
+            // Refused for good: replaced (see the module docs).
+            let mut delivery = if is_permanent(&e) {
+                match ctx.replacement(
+                    &e,
+                    delivery,
+                    key.clone(),
+                    value.len(),
+                    headers.as_ref().map(|h| h.as_borrowed().detach()),
+                ) {
+                    Ok(r) => {
+                        if let Some((tx, _)) = &ctx.resend {
+                            let _ = tx.send(r);
+                        }
+                        continue;
+                    }
+                    Err(d) => d,
+                }
+            } else {
+                delivery
+            };
+            // Refused locally again: back in the queue after the next backoff.
             if let Some((tx, backoff)) = &ctx.resend {
                 delivery.attempt += 1;
                 log_failure(&delivery, &e);
@@ -488,6 +724,61 @@ mod tests {
         assert_eq!(b.delay(4), Duration::from_millis(800));
         assert_eq!(b.delay(5), Duration::from_secs(1));
         assert_eq!(b.delay(1000), Duration::from_secs(1));
+    }
+
+    /// An article with a record over the producer's `message.max.bytes` sends none of its
+    /// records: it becomes a `record_too_large` dead letter (sent, it would be refused
+    /// forever).
+    #[test]
+    fn records_over_the_producer_limit_are_refused_whole() {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", "127.0.0.1:1")
+            .set("message.max.bytes", "5000");
+        let topics = Topics {
+            output: "o".into(),
+            dead_letter: "d".into(),
+            max_error_message_bytes: 1024,
+        };
+        let p = Publisher::new(
+            &c,
+            topics,
+            None,
+            Arc::new(Metrics::new()),
+            Arc::new(Health::new()),
+        )
+        .unwrap();
+        let small = EncodedRecord {
+            id: "a".into(),
+            value: vec![b'x'; 100],
+        };
+        let big = EncodedRecord {
+            id: "b".into(),
+            value: vec![b'x'; 4500],
+        };
+        assert_eq!(p.oversized(std::slice::from_ref(&small)), None);
+        let d = p.oversized(&[small, big]).unwrap();
+        assert_eq!(d.kind, "record_too_large");
+        assert!(d.message.contains("record b"), "{}", d.message);
+    }
+
+    #[test]
+    fn permanent_errors_are_those_of_the_message_itself() {
+        use rdkafka::error::KafkaError::MessageProduction;
+        assert!(is_permanent(&MessageProduction(
+            RDKafkaErrorCode::MessageSizeTooLarge
+        )));
+        assert!(is_permanent(&MessageProduction(
+            RDKafkaErrorCode::InvalidRecord
+        )));
+        assert!(!is_permanent(&MessageProduction(
+            RDKafkaErrorCode::QueueFull
+        )));
+        assert!(!is_permanent(&MessageProduction(
+            RDKafkaErrorCode::NotLeaderForPartition
+        )));
+        assert!(!is_permanent(&MessageProduction(
+            RDKafkaErrorCode::UnknownTopicOrPartition
+        )));
     }
 
     #[test]

@@ -191,9 +191,10 @@ impl Service {
                 s.processing_guarantee,
                 s.commit_interval_ms,
             ),
-            "kafka.consumer",
+            ks,
+            "consumer",
         )?;
-        kafka::check(&kafka::producer_config(ks, None), "kafka.producer")?;
+        kafka::check(&kafka::producer_config(ks, None), ks, "producer")?;
         Ok(Service {
             config,
             extractor,
@@ -483,6 +484,11 @@ async fn run_loop(
             m = consumer.recv(), if !full || paused => match m {
                 Ok(m) => dispatch(&m, &tracker, &worker, &pool),
                 Err(e) => {
+                    let code = e.rdkafka_error_code().map_or_else(|| "unknown".to_owned(), |c| format!("{c:?}"));
+                    worker.metrics.consume_error(&code);
+                    if super::consumer::blocks_partition(&e) {
+                        shared.health.input_error(e.to_string());
+                    }
                     if last_error_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
                         warn!(error = %e, "consume error; retrying");
                         last_error_log = Some(Instant::now());
@@ -565,6 +571,10 @@ fn update_gauges(shared: &Shared) {
     let (messages, bytes) = shared.tracker.in_flight();
     shared.metrics.in_flight_messages.set(messages as i64);
     shared.metrics.in_flight_bytes.set(bytes as i64);
+    shared
+        .metrics
+        .assigned_partitions
+        .set(shared.health.assigned() as i64);
 }
 
 /// Stop fetching, let in-flight work finish (at most `grace`), flush, commit, close.
