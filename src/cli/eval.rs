@@ -3,6 +3,9 @@
 //! * `--timeml DIR`: TimeML documents (TempEval-3 TimeBank/AQUAINT); prints strict, relaxed and
 //!   value F1 of time expressions.
 //! * `--conll FILE`: a CoNLL-2003 file; prints entity F1 for PER, ORG, LOC (and MISC).
+//! * `--events FILE`: gold events (`eval/events/newswire.jsonl`) on articles of `--corpus`;
+//!   with `--plover FILE`, PLOVER's example sentences too; prints recall, precision, type,
+//!   date, role, location and modality accuracy, and `--errors N` examples per error kind.
 //! * `--bars FILE`: a TOML of minimum scores (`eval/bars.toml`); exits 1 when any score is
 //!   below its bar, naming it. CI runs this so that quality never silently drops.
 
@@ -14,7 +17,8 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use timeline::config::Config;
-use timeline::eval::{conll, timeml};
+use timeline::eval::{conll, events, identity, timeml};
+use timeline::extract::Extractor;
 use timeline::extract::actors::ner::NerTagger;
 use timeline::extract::time::TimeTagger;
 
@@ -26,6 +30,21 @@ pub struct Args {
     /// CoNLL-2003 file (`token POS chunk NER`, IOB tags).
     #[arg(long)]
     pub conll: Option<PathBuf>,
+    /// Gold events, one article per line (`eval/events/newswire.jsonl`).
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// The articles the gold events were written on.
+    #[arg(long, default_value = "../shared/corpus/newswire-2452.jsonl")]
+    pub corpus: PathBuf,
+    /// PLOVER example sentences with their event (`eval/events/plover_gsr.jsonl`).
+    #[arg(long)]
+    pub plover: Option<PathBuf>,
+    /// Same-event clusters of articles (`eval/identity/clusters.jsonl`): scores fingerprints.
+    #[arg(long)]
+    pub identity: Option<PathBuf>,
+    /// Examples to print per error kind of the event evaluation.
+    #[arg(long, default_value_t = 0)]
+    pub errors: usize,
     /// Minimum scores (TOML: `[timeml] value_f1 = 80.0`, `[conll] per_org_loc_f1 = 75.0`).
     #[arg(long)]
     pub bars: Option<PathBuf>,
@@ -42,11 +61,21 @@ struct Bars {
     timeml: BTreeMap<String, f64>,
     #[serde(default)]
     conll: BTreeMap<String, f64>,
+    #[serde(default)]
+    events: BTreeMap<String, f64>,
+    #[serde(default)]
+    identity: BTreeMap<String, f64>,
 }
 
-pub fn main(args: Args, _config: &Config) -> anyhow::Result<ExitCode> {
-    if args.timeml.is_none() && args.conll.is_none() {
-        anyhow::bail!("nothing to evaluate: give --timeml DIR and/or --conll FILE");
+pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.timeml.is_none()
+        && args.conll.is_none()
+        && args.events.is_none()
+        && args.identity.is_none()
+    {
+        anyhow::bail!(
+            "nothing to evaluate: give --timeml DIR, --conll FILE, --events FILE and/or --identity FILE"
+        );
     }
     let bars: Bars = match &args.bars {
         Some(p) => toml_from(p)?,
@@ -87,12 +116,55 @@ pub fn main(args: Args, _config: &Config) -> anyhow::Result<ExitCode> {
             ]),
         );
     }
+    if let Some(gold) = &args.events {
+        let extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
+        let report = events::evaluate(
+            &extractor,
+            gold,
+            &args.corpus,
+            args.plover.as_deref(),
+            args.errors,
+        )
+        .with_context(|| format!("could not evaluate {}", gold.display()))?;
+        if !args.json {
+            println!("Events ({}):\n{report}", gold.display());
+        }
+        scores.insert(
+            "events".into(),
+            report
+                .figures()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        );
+    }
+    if let Some(gold) = &args.identity {
+        let extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
+        let report = identity::evaluate(&extractor, gold, &args.corpus, args.errors)
+            .with_context(|| format!("could not evaluate {}", gold.display()))?;
+        if !args.json {
+            println!("Event identity ({}):\n{report}", gold.display());
+        }
+        scores.insert(
+            "identity".into(),
+            report
+                .figures()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&scores)?);
     }
 
     let mut failed = Vec::new();
-    for (section, wanted) in [("timeml", &bars.timeml), ("conll", &bars.conll)] {
+    for (section, wanted) in [
+        ("timeml", &bars.timeml),
+        ("conll", &bars.conll),
+        ("events", &bars.events),
+        ("identity", &bars.identity),
+    ] {
         for (metric, bar) in wanted {
             match scores.get(section).and_then(|s| s.get(metric)) {
                 Some(score) if *score + 1e-9 >= *bar => {

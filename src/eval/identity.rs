@@ -1,0 +1,223 @@
+//! Event identity scoring: do reports of one real-world event by different articles get one
+//! `fingerprint`, and do different events keep different ones?
+//!
+//! The gold (`eval/identity/clusters.jsonl`, see its README) groups articles of the newswire
+//! corpus that report the same happenings, and lists each event's mentions (article, verbatim
+//! excerpt, trigger), near misses included (two events of one type with overlapping parties on
+//! nearby days). Each mention is matched to a record the way [`super::events`] matches gold
+//! events (same field, overlapping sentence, triggers sharing a stem). Then:
+//!
+//! * **pair agreement**: of the pairs of matched mentions of one event in *different*
+//!   articles, the share whose records have the same fingerprint (what a dashboard counting
+//!   events needs);
+//! * **false merges**: of the matched records, the share whose fingerprint is also that of a
+//!   record matched to a *different* event of the cluster;
+//! * **events unified**: events matched in two articles or more whose records all share one
+//!   fingerprint.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::events::{EventsEvalError, Share, char_range, shares_stem};
+use crate::article::{self, Article, Limits};
+use crate::extract::Extractor;
+use crate::record::Record;
+
+#[derive(Debug, Deserialize)]
+struct Cluster {
+    cluster: String,
+    articles: Vec<String>,
+    events: Vec<Event>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    event: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mention {
+    article: String,
+    excerpt: String,
+    trigger: String,
+}
+
+/// The figures of an identity evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub clusters: usize,
+    /// Mentions with a matching record.
+    pub mentions_matched: Share,
+    pub pair_agreement: Share,
+    pub false_merges: Share,
+    pub events_unified: Share,
+    /// Pairs of one event told differently, at most `errors`.
+    pub examples: Vec<String>,
+}
+
+impl Report {
+    pub fn figures(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("mentions_matched", self.mentions_matched.percent()),
+            ("pair_agreement", self.pair_agreement.percent()),
+            // A bar is a minimum: the records kept apart, not the false merges.
+            ("kept_apart", 100.0 - self.false_merges.percent()),
+            ("events_unified", self.events_unified.percent()),
+        ]
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "  clusters                 {}", self.clusters)?;
+        writeln!(f, "  mentions matched         {}", self.mentions_matched)?;
+        writeln!(f, "  pair agreement           {}", self.pair_agreement)?;
+        writeln!(f, "  false merges             {}", self.false_merges)?;
+        writeln!(f, "  events unified           {}", self.events_unified)?;
+        if !self.examples.is_empty() {
+            writeln!(f, "  examples: one event, two fingerprints")?;
+            for e in &self.examples {
+                writeln!(f, "    - {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The record of `records` a mention of `event_type` in `article` refers to, if any: the
+/// field holding the excerpt, an overlapping sentence, a trigger sharing a stem; of those,
+/// one of the gold type first.
+fn matching<'a>(
+    article: &Article,
+    records: &'a [Record],
+    m: &Mention,
+    event_type: &str,
+) -> Option<&'a Record> {
+    let (field, (s, e)) = match char_range(&article.text, &m.excerpt) {
+        Some(r) => ("text", r),
+        None => ("title", char_range(article.title.as_deref()?, &m.excerpt)?),
+    };
+    records
+        .iter()
+        .filter(|r| {
+            r.field == field
+                && e.min(r.span[1]) > s.max(r.span[0])
+                && shares_stem(&m.trigger, &r.event.trigger)
+        })
+        .max_by_key(|r| {
+            (
+                r.event.event_type == event_type,
+                std::cmp::Reverse(r.span[0]),
+            )
+        })
+}
+
+/// Scores the fingerprints `extractor` gives on the clusters of `gold` (articles from
+/// `corpus`); keeps up to `errors` examples of split events.
+pub fn evaluate(
+    extractor: &Extractor,
+    gold: &Path,
+    corpus: &Path,
+    errors: usize,
+) -> Result<Report, EventsEvalError> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|source| EventsEvalError::Io {
+            path: p.to_owned(),
+            source,
+        })
+    };
+    let mut clusters = Vec::new();
+    for (i, line) in read(gold)?.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c: Cluster = serde_json::from_str(line).map_err(|e| EventsEvalError::Format {
+            path: gold.to_owned(),
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        clusters.push(c);
+    }
+    let wanted: BTreeSet<&str> = clusters
+        .iter()
+        .flat_map(|c| c.articles.iter().map(String::as_str))
+        .collect();
+    let mut articles: HashMap<String, Article> = HashMap::new();
+    for line in read(corpus)?.lines() {
+        if !wanted.iter().any(|id| line.contains(id)) {
+            continue;
+        }
+        if let Ok(a) = article::decode(line.as_bytes(), &Limits::default())
+            && wanted.contains(a.id.as_str())
+        {
+            articles.insert(a.id.clone(), a);
+        }
+    }
+
+    let mut report = Report::default();
+    for c in &clusters {
+        report.clusters += 1;
+        let mut records: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
+        for id in &c.articles {
+            let a = articles
+                .get(id)
+                .ok_or_else(|| EventsEvalError::MissingArticle(id.clone()))?;
+            records.insert(id.as_str(), extractor.extract(a, None).records);
+        }
+        // (event, article, record id, fingerprint) of every matched mention.
+        let mut matched: Vec<(&str, &str, String, String)> = Vec::new();
+        for ev in &c.events {
+            for m in &ev.mentions {
+                let (Some(a), Some(rs)) =
+                    (articles.get(&m.article), records.get(m.article.as_str()))
+                else {
+                    report.mentions_matched.add(false);
+                    continue;
+                };
+                let r = matching(a, rs, m, &ev.event_type);
+                report.mentions_matched.add(r.is_some());
+                if let Some(r) = r {
+                    matched.push((&ev.event, &m.article, r.id.clone(), r.fingerprint.clone()));
+                }
+            }
+        }
+        for ev in &c.events {
+            let mine: Vec<_> = matched.iter().filter(|m| m.0 == ev.event).collect();
+            for (i, a) in mine.iter().enumerate() {
+                for b in &mine[i + 1..] {
+                    if a.1 != b.1 {
+                        let same = a.3 == b.3;
+                        report.pair_agreement.add(same);
+                        if !same && report.examples.len() < errors {
+                            report.examples.push(format!(
+                                "{} {} {}: {} in {} vs {} in {}",
+                                c.cluster, ev.event, ev.event_type, a.3, a.1, b.3, b.1
+                            ));
+                        }
+                    }
+                }
+            }
+            let in_articles: BTreeSet<&str> = mine.iter().map(|m| m.1).collect();
+            if in_articles.len() >= 2 {
+                let prints: BTreeSet<&str> = mine.iter().map(|m| m.3.as_str()).collect();
+                report.events_unified.add(prints.len() == 1);
+            }
+        }
+        // A record counts once, whichever mentions it matched.
+        let mut seen = BTreeSet::new();
+        for m in &matched {
+            if !seen.insert(&m.2) {
+                continue;
+            }
+            let merged = matched.iter().any(|o| o.0 != m.0 && o.3 == m.3);
+            report.false_merges.add(merged);
+        }
+    }
+    Ok(report)
+}
