@@ -13,6 +13,12 @@ use timeline::record::Record;
 fn seed_records() -> Option<Vec<Record>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/examples/seed-article.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
+        // In CI `../shared` is always there: a missing seed must fail, not skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} not found: CI must have ../shared beside the checkout",
+            path.display()
+        );
         eprintln!("skipping: {} not found", path.display());
         return None;
     };
