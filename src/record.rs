@@ -20,6 +20,12 @@ pub struct Record {
     /// The same for the same event told by different articles: a hash of the event type, the
     /// day and the canonical actors. Dashboards count one event with N mentions by it.
     pub fingerprint: String,
+    /// The coarse identity of the event, what a dashboard should count events by: a hash of
+    /// the type, the day and the parties as one unordered set, each at its state's level when
+    /// it has one. Reports of one event by different outlets agree on it far more often than
+    /// on `fingerprint` (who did what to whom), at the price of more unrelated events of the
+    /// same type, day and states sharing it.
+    pub event_key: String,
     pub article: ArticleRef,
     pub event: EventInfo,
     pub date: DateInfo,

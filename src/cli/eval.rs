@@ -116,10 +116,15 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             ]),
         );
     }
-    if let Some(gold) = &args.events {
-        let extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
+    // One extractor for both event evaluations; building it is the slow part.
+    let extractor = if args.events.is_some() || args.identity.is_some() {
+        Some(Extractor::new(&config.extract).context("could not build the extractor")?)
+    } else {
+        None
+    };
+    if let (Some(gold), Some(extractor)) = (&args.events, &extractor) {
         let report = events::evaluate(
-            &extractor,
+            extractor,
             gold,
             &args.corpus,
             args.plover.as_deref(),
@@ -129,30 +134,15 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         if !args.json {
             println!("Events ({}):\n{report}", gold.display());
         }
-        scores.insert(
-            "events".into(),
-            report
-                .figures()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        );
+        scores.insert("events".into(), section(report.figures()));
     }
-    if let Some(gold) = &args.identity {
-        let extractor = Extractor::new(&config.extract).context("could not build the extractor")?;
-        let report = identity::evaluate(&extractor, gold, &args.corpus, args.errors)
+    if let (Some(gold), Some(extractor)) = (&args.identity, &extractor) {
+        let report = identity::evaluate(extractor, gold, &args.corpus, args.errors)
             .with_context(|| format!("could not evaluate {}", gold.display()))?;
         if !args.json {
             println!("Event identity ({}):\n{report}", gold.display());
         }
-        scores.insert(
-            "identity".into(),
-            report
-                .figures()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        );
+        scores.insert("identity".into(), section(report.figures()));
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&scores)?);
@@ -190,6 +180,14 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::from(1))
     }
+}
+
+/// A report's `(metric, percent)` figures as a section of the scores.
+fn section(figures: Vec<(&'static str, f64)>) -> BTreeMap<String, f64> {
+    figures
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 fn toml_from(path: &std::path::Path) -> anyhow::Result<Bars> {

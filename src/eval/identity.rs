@@ -48,12 +48,9 @@ struct Mention {
     trigger: String,
 }
 
-/// The figures of an identity evaluation.
+/// How well one identity key (`fingerprint` or `event_key`) groups the reports.
 #[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub clusters: usize,
-    /// Mentions with a matching record.
-    pub mentions_matched: Share,
+pub struct KeyScore {
     pub pair_agreement: Share,
     pub false_merges: Share,
     pub events_unified: Share,
@@ -61,14 +58,39 @@ pub struct Report {
     pub examples: Vec<String>,
 }
 
+/// The figures of an identity evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub clusters: usize,
+    /// Mentions with a matching record.
+    pub mentions_matched: Share,
+    pub fingerprint: KeyScore,
+    pub event_key: KeyScore,
+}
+
 impl Report {
     pub fn figures(&self) -> Vec<(&'static str, f64)> {
         vec![
             ("mentions_matched", self.mentions_matched.percent()),
-            ("pair_agreement", self.pair_agreement.percent()),
+            ("pair_agreement", self.fingerprint.pair_agreement.percent()),
             // A bar is a minimum: the records kept apart, not the false merges.
-            ("kept_apart", 100.0 - self.false_merges.percent()),
-            ("events_unified", self.events_unified.percent()),
+            (
+                "kept_apart",
+                100.0 - self.fingerprint.false_merges.percent(),
+            ),
+            ("events_unified", self.fingerprint.events_unified.percent()),
+            (
+                "key_pair_agreement",
+                self.event_key.pair_agreement.percent(),
+            ),
+            (
+                "key_kept_apart",
+                100.0 - self.event_key.false_merges.percent(),
+            ),
+            (
+                "key_events_unified",
+                self.event_key.events_unified.percent(),
+            ),
         ]
     }
 }
@@ -77,13 +99,19 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  clusters                 {}", self.clusters)?;
         writeln!(f, "  mentions matched         {}", self.mentions_matched)?;
-        writeln!(f, "  pair agreement           {}", self.pair_agreement)?;
-        writeln!(f, "  false merges             {}", self.false_merges)?;
-        writeln!(f, "  events unified           {}", self.events_unified)?;
-        if !self.examples.is_empty() {
-            writeln!(f, "  examples: one event, two fingerprints")?;
-            for e in &self.examples {
-                writeln!(f, "    - {e}")?;
+        for (name, k) in [
+            ("fingerprint", &self.fingerprint),
+            ("event_key", &self.event_key),
+        ] {
+            writeln!(f, "  {name}")?;
+            writeln!(f, "    pair agreement         {}", k.pair_agreement)?;
+            writeln!(f, "    false merges           {}", k.false_merges)?;
+            writeln!(f, "    events unified         {}", k.events_unified)?;
+            if !k.examples.is_empty() {
+                writeln!(f, "    examples: one event, two keys")?;
+                for e in &k.examples {
+                    writeln!(f, "      - {e}")?;
+                }
             }
         }
         Ok(())
@@ -170,8 +198,9 @@ pub fn evaluate(
                 .ok_or_else(|| EventsEvalError::MissingArticle(id.clone()))?;
             records.insert(id.as_str(), extractor.extract(a, None).records);
         }
-        // (event, article, record id, fingerprint) of every matched mention.
-        let mut matched: Vec<(&str, &str, String, String)> = Vec::new();
+        // (event, article, record id, fingerprint, event key, what the record says) of every
+        // matched mention.
+        let mut matched: Vec<(&str, &str, String, String, String, String)> = Vec::new();
         for ev in &c.events {
             for m in &ev.mentions {
                 let (Some(a), Some(rs)) =
@@ -183,41 +212,84 @@ pub fn evaluate(
                 let r = matching(a, rs, m, &ev.event_type);
                 report.mentions_matched.add(r.is_some());
                 if let Some(r) = r {
-                    matched.push((&ev.event, &m.article, r.id.clone(), r.fingerprint.clone()));
+                    matched.push((
+                        &ev.event,
+                        &m.article,
+                        r.id.clone(),
+                        r.fingerprint.clone(),
+                        r.event_key.clone(),
+                        describe(r),
+                    ));
                 }
             }
         }
-        for ev in &c.events {
-            let mine: Vec<_> = matched.iter().filter(|m| m.0 == ev.event).collect();
-            for (i, a) in mine.iter().enumerate() {
-                for b in &mine[i + 1..] {
-                    if a.1 != b.1 {
-                        let same = a.3 == b.3;
-                        report.pair_agreement.add(same);
-                        if !same && report.examples.len() < errors {
-                            report.examples.push(format!(
-                                "{} {} {}: {} in {} vs {} in {}",
-                                c.cluster, ev.event, ev.event_type, a.3, a.1, b.3, b.1
-                            ));
-                        }
+        let keyed: Vec<Keyed<'_>> = matched
+            .iter()
+            .map(|m| (m.0, m.1, m.2.as_str(), m.3.as_str(), m.5.as_str()))
+            .collect();
+        score_key(c, &keyed, &mut report.fingerprint, errors);
+        let keyed: Vec<Keyed<'_>> = matched
+            .iter()
+            .map(|m| (m.0, m.1, m.2.as_str(), m.4.as_str(), m.5.as_str()))
+            .collect();
+        score_key(c, &keyed, &mut report.event_key, errors);
+    }
+    Ok(report)
+}
+
+/// A matched mention: event, article, record id, key, what the record says.
+type Keyed<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// What a record says about its event's identity: type, date and parties.
+fn describe(r: &Record) -> String {
+    let parties: Vec<String> = r
+        .actors
+        .iter()
+        .map(|a| match &a.country {
+            Some(c) => format!("{} ({c})", a.name),
+            None => a.name.clone(),
+        })
+        .collect();
+    format!(
+        "{} {} ({}) [{}]",
+        r.event.event_type,
+        r.date.value,
+        r.date.basis,
+        parties.join("; ")
+    )
+}
+
+/// Scores one key over the matched mentions of a cluster.
+fn score_key(c: &Cluster, matched: &[Keyed<'_>], score: &mut KeyScore, errors: usize) {
+    for ev in &c.events {
+        let mine: Vec<_> = matched.iter().filter(|m| m.0 == ev.event).collect();
+        for (i, a) in mine.iter().enumerate() {
+            for b in &mine[i + 1..] {
+                if a.1 != b.1 {
+                    let same = a.3 == b.3;
+                    score.pair_agreement.add(same);
+                    if !same && score.examples.len() < errors {
+                        score.examples.push(format!(
+                            "{} {} {}: {} in {} vs {} in {}",
+                            c.cluster, ev.event, ev.event_type, a.4, a.1, b.4, b.1
+                        ));
                     }
                 }
             }
-            let in_articles: BTreeSet<&str> = mine.iter().map(|m| m.1).collect();
-            if in_articles.len() >= 2 {
-                let prints: BTreeSet<&str> = mine.iter().map(|m| m.3.as_str()).collect();
-                report.events_unified.add(prints.len() == 1);
-            }
         }
-        // A record counts once, whichever mentions it matched.
-        let mut seen = BTreeSet::new();
-        for m in &matched {
-            if !seen.insert(&m.2) {
-                continue;
-            }
-            let merged = matched.iter().any(|o| o.0 != m.0 && o.3 == m.3);
-            report.false_merges.add(merged);
+        let in_articles: BTreeSet<&str> = mine.iter().map(|m| m.1).collect();
+        if in_articles.len() >= 2 {
+            let keys: BTreeSet<&str> = mine.iter().map(|m| m.3).collect();
+            score.events_unified.add(keys.len() == 1);
         }
     }
-    Ok(report)
+    // A record counts once, whichever mentions it matched.
+    let mut seen = BTreeSet::new();
+    for m in matched {
+        if !seen.insert(m.2) {
+            continue;
+        }
+        let merged = matched.iter().any(|o| o.0 != m.0 && o.3 == m.3);
+        score.false_merges.add(merged);
+    }
 }

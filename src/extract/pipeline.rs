@@ -563,6 +563,18 @@ impl FieldContext<'_> {
         targets.sort_unstable();
         let day: String = date.value.chars().take(10).collect();
         let fingerprint = hash_hex(&[event_type, &day, &sources.join(","), &targets.join(",")]);
+        let event_key = event_key(
+            event_type,
+            &day,
+            roles
+                .sources
+                .iter()
+                .chain(&roles.targets)
+                .map(|&a| &self.resolved.actors[a]),
+            roles
+                .location
+                .and_then(|id| self.resolved.actors[id].country.as_deref()),
+        );
 
         let mut confidence = 0.3 + 0.2 * trigger.weight.clamp(0.0, 1.0);
         if !roles.sources.is_empty() {
@@ -586,6 +598,7 @@ impl FieldContext<'_> {
             schema: RECORD_SCHEMA.to_string(),
             id,
             fingerprint,
+            event_key,
             article: self.article_ref.clone(),
             event: EventInfo {
                 event_type: event_type.to_string(),
@@ -742,9 +755,108 @@ fn hash_hex(parts: &[&str]) -> String {
     hex.as_str()[..32].to_string()
 }
 
+/// The coarse identity of an event, the key a dashboard counts events by: the type, the day
+/// and the parties at the level different reports agree on, as one unordered set: their
+/// states (ISO 3166 codes) when any party has one, so that "Bush met Maliki", "Maliki arrived
+/// for talks with Bush" and "US and Iraqi leaders met" are one event; otherwise their names
+/// folded to lower-case letters and digits ("Kim Moon-soo" = "Kim Moon Soo"). With no party at
+/// all, the location's state stands in, so two unrelated events of one type and day do not
+/// share a key only for lack of parties. The fine `fingerprint` keeps who did what to whom.
+fn event_key<'a>(
+    event_type: &str,
+    day: &str,
+    parties: impl Iterator<Item = &'a resolve::Actor>,
+    location_country: Option<&str>,
+) -> String {
+    let parties: Vec<&resolve::Actor> = parties.collect();
+    // States when any party has one: reports of one event name different people and bodies of
+    // the same states ("Prikhodko", "the WTO" beside Russia and the United States) far more
+    // often than different states.
+    let states: Vec<String> = parties.iter().filter_map(|a| a.country.clone()).collect();
+    let mut keys: Vec<String> = if states.is_empty() {
+        parties
+            .iter()
+            .map(|a| fold_name(&a.name))
+            .filter(|k| !k.is_empty())
+            .collect()
+    } else {
+        states
+    };
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty()
+        && let Some(c) = location_country
+    {
+        keys.push(format!("@{c}"));
+    }
+    hash_hex(&[event_type, day, &keys.join(",")])
+}
+
+/// A name folded for comparison across spellings: lower-case letters and digits only, accents
+/// removed ("Kim Moon-soo", "Kim Moon Soo" and "kim moonsoo" fold alike).
+fn fold_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkd()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn actor(name: &str, country: Option<&str>) -> resolve::Actor {
+        resolve::Actor {
+            name: name.into(),
+            kind: resolve::ActorKind::Person,
+            country: country.map(str::to_owned),
+            title: None,
+            sector: None,
+        }
+    }
+
+    /// Reports of one meeting that name its parties differently share the event key: roles
+    /// swapped, a person or a state for the same state, extra bodies beside the states.
+    #[test]
+    fn event_key_is_the_parties_states_as_a_set() {
+        let bush = actor("George W. Bush", Some("USA"));
+        let maliki = actor("Nuri al Maliki", Some("IRQ"));
+        let us = actor("United States", Some("USA"));
+        let wto = actor("World Trade Organization", None);
+        let key = |parties: &[&resolve::Actor]| {
+            event_key("CONSULT", "2006-11-30", parties.iter().copied(), None)
+        };
+        let k = key(&[&bush, &maliki]);
+        assert_eq!(k, key(&[&maliki, &bush]));
+        assert_eq!(k, key(&[&maliki, &us]));
+        assert_eq!(k, key(&[&us, &maliki, &wto]));
+        assert_ne!(k, key(&[&bush]));
+        assert_ne!(
+            k,
+            event_key("CONSULT", "2006-12-01", [&bush, &maliki].into_iter(), None)
+        );
+        assert_ne!(
+            k,
+            event_key("ASSAULT", "2006-11-30", [&bush, &maliki].into_iter(), None)
+        );
+    }
+
+    #[test]
+    fn event_key_folds_names_without_a_state() {
+        let a = actor("Kim Moon-soo", None);
+        let b = actor("Kim Moon Soo", None);
+        let c = actor("Kim Móon Soo", None);
+        let key = |x: &resolve::Actor| event_key("SUPPORT", "2025-06-03", [x].into_iter(), None);
+        assert_eq!(key(&a), key(&b));
+        assert_eq!(key(&a), key(&c));
+        assert_ne!(key(&a), key(&actor("Lee Jae-myung", None)));
+        // No party: the location's state keeps unrelated events apart.
+        assert_ne!(
+            event_key("ASSAULT", "2025-06-03", std::iter::empty(), Some("IRQ")),
+            event_key("ASSAULT", "2025-06-03", std::iter::empty(), Some("AFG"))
+        );
+    }
 
     /// Where one core's time goes, stage by stage, over the newswire corpus (bodies):
     /// `cargo test --release --lib stage_times -- --ignored --nocapture`.
