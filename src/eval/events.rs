@@ -218,7 +218,28 @@ impl fmt::Display for Report {
     }
 }
 
-fn read(path: &Path) -> Result<String, EventsEvalError> {
+/// The articles of `corpus` (JSON lines) whose ids are in `wanted`, by id.
+pub(crate) fn load_articles<'a>(
+    corpus: &Path,
+    wanted: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Article>, EventsEvalError> {
+    let wanted: std::collections::BTreeSet<&str> = wanted.into_iter().collect();
+    let mut articles = HashMap::new();
+    for line in read(corpus)?.lines() {
+        // Only the wanted articles are decoded; an id is looked for before parsing the line.
+        if !wanted.iter().any(|id| line.contains(id)) {
+            continue;
+        }
+        if let Ok(a) = article::decode(line.as_bytes(), &Limits::default())
+            && wanted.contains(a.id.as_str())
+        {
+            articles.insert(a.id.clone(), a);
+        }
+    }
+    Ok(articles)
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, EventsEvalError> {
     std::fs::read_to_string(path).map_err(|source| EventsEvalError::Io {
         path: path.to_owned(),
         source,
@@ -253,19 +274,7 @@ pub fn evaluate(
     errors: usize,
 ) -> Result<Report, EventsEvalError> {
     let gold: Vec<GoldArticle> = parse_lines(gold)?;
-    let wanted: HashMap<&str, ()> = gold.iter().map(|g| (g.article_id.as_str(), ())).collect();
-    let mut articles: HashMap<String, Article> = HashMap::new();
-    for line in read(corpus)?.lines() {
-        // Only the gold's articles are decoded; the id is found without parsing every line.
-        if !wanted.keys().any(|id| line.contains(id)) {
-            continue;
-        }
-        if let Ok(a) = article::decode(line.as_bytes(), &Limits::default())
-            && wanted.contains_key(a.id.as_str())
-        {
-            articles.insert(a.id.clone(), a);
-        }
-    }
+    let articles = load_articles(corpus, gold.iter().map(|g| g.article_id.as_str()))?;
     let mut report = Report::default();
     let mut examples = Examples::new(errors);
     for g in &gold {

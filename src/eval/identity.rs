@@ -15,14 +15,14 @@
 //! * **events unified**: events matched in two articles or more whose records all share one
 //!   fingerprint.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::events::{EventsEvalError, Share, char_range, shares_stem};
-use crate::article::{self, Article, Limits};
+use super::events::{EventsEvalError, Share, char_range, load_articles, read, shares_stem};
+use crate::article::Article;
 use crate::extract::Extractor;
 use crate::record::Record;
 
@@ -154,12 +154,6 @@ pub fn evaluate(
     corpus: &Path,
     errors: usize,
 ) -> Result<Report, EventsEvalError> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|source| EventsEvalError::Io {
-            path: p.to_owned(),
-            source,
-        })
-    };
     let mut clusters = Vec::new();
     for (i, line) in read(gold)?.lines().enumerate() {
         if line.trim().is_empty() {
@@ -172,21 +166,12 @@ pub fn evaluate(
         })?;
         clusters.push(c);
     }
-    let wanted: BTreeSet<&str> = clusters
-        .iter()
-        .flat_map(|c| c.articles.iter().map(String::as_str))
-        .collect();
-    let mut articles: HashMap<String, Article> = HashMap::new();
-    for line in read(corpus)?.lines() {
-        if !wanted.iter().any(|id| line.contains(id)) {
-            continue;
-        }
-        if let Ok(a) = article::decode(line.as_bytes(), &Limits::default())
-            && wanted.contains(a.id.as_str())
-        {
-            articles.insert(a.id.clone(), a);
-        }
-    }
+    let articles = load_articles(
+        corpus,
+        clusters
+            .iter()
+            .flat_map(|c| c.articles.iter().map(String::as_str)),
+    )?;
 
     let mut report = Report::default();
     for c in &clusters {
