@@ -120,7 +120,7 @@ impl Metrics {
         );
         registry.register(
             "consume_errors",
-            "Errors reading the input topics, by librdkafka error code (e.g. a batch that cannot be decoded: Local_BadCompression)",
+            "Errors reading the input topics, by librdkafka error code (e.g. BadCompression: a batch that cannot be decoded)",
             consume_errors.clone(),
         );
         Metrics {
@@ -273,7 +273,7 @@ mod tests {
     fn classic_format_names_counter_samples() {
         let m = Metrics::new();
         m.consumed.inc();
-        m.consume_error("Local_BadCompression");
+        m.consume_error("BadCompression");
         let t = m.encode_classic();
         assert!(
             t.contains("# TYPE timeline_messages_consumed_total counter\n"),
@@ -281,7 +281,7 @@ mod tests {
         );
         assert!(t.contains("# HELP timeline_messages_consumed_total Messages read"));
         assert!(t.contains("timeline_messages_consumed_total 1\n"));
-        assert!(t.contains("timeline_consume_errors_total{code=\"Local_BadCompression\"} 1"));
+        assert!(t.contains("timeline_consume_errors_total{code=\"BadCompression\"} 1"));
         assert!(t.contains("# TYPE timeline_in_flight_messages gauge\n"));
         assert!(!t.contains("# EOF"));
         // Every sample's family has a TYPE line under the sample's own name or its base.
