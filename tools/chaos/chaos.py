@@ -111,6 +111,17 @@ class Instance:
     def assigned(self):
         return metric(self.http_port, "timeline_assigned_partitions")
 
+    def rss_mb(self):
+        """Resident memory of the process now, in MB (Linux), or None."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return round(int(line.split()[1]) / 1024)
+        except (OSError, AttributeError, ValueError):
+            return None
+        return None
+
 
 def malformed_set(run):
     """(kind, value) pairs: every kind of bad input, repeated to about 200 messages."""
@@ -288,6 +299,8 @@ def main():
         summary["ownership_after_restart_s"] = ownership
         summary["restarts_of_b"] = inst_b.starts - 1
         summary["group"] = describe_group(bootstrap)
+        # A holds the embedded broker, whose in-memory storage keeps every message.
+        summary["rss_mb"] = {"a_with_broker": inst_a.rss_mb(), "b": inst_b.rss_mb()}
     finally:
         inst_b.kill(signal.SIGTERM)
         inst_a.kill(signal.SIGTERM)
