@@ -141,6 +141,21 @@ impl Pipeline {
         for f in job.fields.iter_mut().flatten() {
             f.resolved = resolve::resolve(&f.cleaned.text, &f.seg, &self.ner, &self.gazetteer, day);
         }
+        // The title (first, when there is one) is read with what the body knows.
+        if let Ok(fields) = &mut job.fields
+            && let [title, body] = fields.as_mut_slice()
+            && title.name == "title"
+        {
+            resolve::read_with_body(&mut title.resolved, &body.resolved.actors);
+        }
+        // The body with itself: a short form its resolution left apart joins its full name.
+        if let Ok(fields) = &mut job.fields
+            && let Some(body) = fields.last_mut()
+            && body.resolved.actors.iter().any(|a| a.country.is_none())
+        {
+            let known = body.resolved.actors.clone();
+            resolve::read_with_body(&mut body.resolved, &known);
+        }
     }
 
     /// The last stage: events, records and annotations of an article.

@@ -700,6 +700,55 @@ fn phrase_actor(
     Some((actor, false))
 }
 
+/// Reads a headline's actors with what the body knows of them. A headline names people and
+/// bodies by their short names ("Bush, al-Maliki to meet Thursday"), and resolved alone it
+/// cannot tell their state or full name; the body usually introduces them in full ("U.S.
+/// President George W. Bush", "Iraqi Prime Minister Nuri al-Maliki"). A headline actor of a
+/// kind the gazetteer does not already pin down (a person, organization or group) and with no
+/// state of its own, whose words end the words of exactly one longer-named body actor of the
+/// same kind, takes that actor's name, state, title and sector, so the headline's records
+/// name the parties as the body's do. The body is read with itself the same way: a short form
+/// its resolution left apart ("al-Maliki" after "Nuri al-Maliki") joins its full name.
+pub fn read_with_body(headline: &mut Resolved, body: &[Actor]) {
+    let unknown = |a: &Actor| {
+        a.country.is_none() && !matches!(a.kind, ActorKind::Country | ActorKind::Location)
+    };
+    // Most articles have nothing to do here; the hot path stays as it was.
+    if !headline.actors.iter().any(unknown) {
+        return;
+    }
+    let words = |name: &str| -> Vec<String> {
+        fold(name)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let body_words: Vec<Vec<String>> = body.iter().map(|a| words(&a.name)).collect();
+    for actor in &mut headline.actors {
+        if !unknown(actor) {
+            continue;
+        }
+        let short = words(&actor.name);
+        if short.is_empty() || short.concat().chars().count() < 3 {
+            continue;
+        }
+        // Fuller names only: a body actor spelled just like the headline's ("al-Maliki" in
+        // both) is the same short form, not another candidate.
+        let mut found = body
+            .iter()
+            .zip(&body_words)
+            .filter(|(b, w)| b.kind == actor.kind && w.len() > short.len() && w.ends_with(&short));
+        let (Some((full, _)), None) = (found.next(), found.next()) else {
+            continue;
+        };
+        actor.name.clone_from(&full.name);
+        actor.country = full.country.clone().or(actor.country.take());
+        actor.title = full.title.clone().or(actor.title.take());
+        actor.sector = full.sector.clone().or(actor.sector.take());
+    }
+}
+
 /// Lower-cased, without diacritics, for comparing spellings of one name.
 fn fold(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
@@ -755,5 +804,70 @@ fn merge_into(a: &mut Actor, b: &Actor) {
     }
     if a.sector.is_none() {
         a.sector.clone_from(&b.sector);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(name: &str, kind: ActorKind, country: Option<&str>) -> Actor {
+        Actor {
+            name: name.into(),
+            kind,
+            country: country.map(str::to_owned),
+            title: None,
+            sector: None,
+        }
+    }
+
+    fn resolved(actors: Vec<Actor>) -> Resolved {
+        Resolved {
+            actors,
+            ..Resolved::default()
+        }
+    }
+
+    #[test]
+    fn a_headline_reads_short_names_with_the_body() {
+        let mut head = resolved(vec![
+            actor("Bush", ActorKind::Person, None),
+            actor("al-Maliki", ActorKind::Person, None),
+            actor("Iraq", ActorKind::Country, Some("IRQ")),
+        ]);
+        let body = resolved(vec![
+            actor("George W. Bush", ActorKind::Person, Some("USA")),
+            actor("Nuri al Maliki", ActorKind::Person, Some("IRQ")),
+            // The body's own short form does not make the full name ambiguous.
+            actor("al-Maliki", ActorKind::Person, None),
+            actor("Iraq", ActorKind::Country, Some("IRQ")),
+        ]);
+        read_with_body(&mut head, &body.actors);
+        assert_eq!(head.actors[0].name, "George W. Bush");
+        assert_eq!(head.actors[0].country.as_deref(), Some("USA"));
+        assert_eq!(head.actors[1].name, "Nuri al Maliki");
+        assert_eq!(head.actors[1].country.as_deref(), Some("IRQ"));
+    }
+
+    #[test]
+    fn an_ambiguous_or_other_kind_name_is_left_alone() {
+        let mut head = resolved(vec![
+            actor("Smith", ActorKind::Person, None),
+            actor("Bush", ActorKind::Organization, None),
+            actor("Li", ActorKind::Person, None),
+        ]);
+        let body = resolved(vec![
+            actor("John Smith", ActorKind::Person, Some("GBR")),
+            actor("Jane Smith", ActorKind::Person, Some("USA")),
+            actor("George W. Bush", ActorKind::Person, Some("USA")),
+            actor("Wen Li", ActorKind::Person, Some("CHN")),
+        ]);
+        read_with_body(&mut head, &body.actors);
+        assert_eq!(head.actors[0].name, "Smith", "two body actors end in Smith");
+        assert_eq!(
+            head.actors[1].name, "Bush",
+            "an organization is not the person"
+        );
+        assert_eq!(head.actors[2].name, "Li", "too short to trust");
     }
 }
