@@ -151,10 +151,8 @@ impl Pipeline {
         // The body with itself: a short form its resolution left apart joins its full name.
         if let Ok(fields) = &mut job.fields
             && let Some(body) = fields.last_mut()
-            && body.resolved.actors.iter().any(|a| a.country.is_none())
         {
-            let known = body.resolved.actors.clone();
-            resolve::read_with_body(&mut body.resolved, &known);
+            resolve::link_short_forms(&mut body.resolved);
         }
     }
 

@@ -703,19 +703,34 @@ fn phrase_actor(
 /// Reads a headline's actors with what the body knows of them. A headline names people and
 /// bodies by their short names ("Bush, al-Maliki to meet Thursday"), and resolved alone it
 /// cannot tell their state or full name; the body usually introduces them in full ("U.S.
-/// President George W. Bush", "Iraqi Prime Minister Nuri al-Maliki"). A headline actor of a
-/// kind the gazetteer does not already pin down (a person, organization or group) and with no
-/// state of its own, whose words end the words of exactly one longer-named body actor of the
-/// same kind, takes that actor's name, state, title and sector, so the headline's records
-/// name the parties as the body's do. The body is read with itself the same way: a short form
-/// its resolution left apart ("al-Maliki" after "Nuri al-Maliki") joins its full name.
+/// President George W. Bush", "Iraqi Prime Minister Nuri al-Maliki"). Each headline actor that
+/// is the short form of exactly one body actor ([`full_forms`]) takes that actor's name, state,
+/// title and sector.
 pub fn read_with_body(headline: &mut Resolved, body: &[Actor]) {
-    let unknown = |a: &Actor| {
-        a.country.is_none() && !matches!(a.kind, ActorKind::Country | ActorKind::Location)
-    };
+    for (short, full) in full_forms(&headline.actors, body) {
+        take_full_form(&mut headline.actors[short], &body[full]);
+    }
+}
+
+/// The body read with itself the same way as a headline ([`read_with_body`]): a short form
+/// its resolution left apart ("al-Maliki" after "Nuri al-Maliki") joins its full name. The
+/// pairs are found on the actors as resolved, before any of them changes.
+pub fn link_short_forms(resolved: &mut Resolved) {
+    for (short, full) in full_forms(&resolved.actors, &resolved.actors) {
+        let full = resolved.actors[full].clone();
+        take_full_form(&mut resolved.actors[short], &full);
+    }
+}
+
+/// `(short, full)` index pairs: an actor of `shorts` with no state, of a kind the gazetteer
+/// does not already pin down (a person, organization or group), whose words end the words of
+/// exactly one longer-named actor of the same kind in `fulls`.
+fn full_forms(shorts: &[Actor], fulls: &[Actor]) -> Vec<(usize, usize)> {
+    let pinned = |a: &Actor| matches!(a.kind, ActorKind::Country | ActorKind::Location);
+    let unknown = |a: &Actor| a.country.is_none() && !pinned(a);
     // Most articles have nothing to do here; the hot path stays as it was.
-    if !headline.actors.iter().any(unknown) {
-        return;
+    if !shorts.iter().any(unknown) {
+        return Vec::new();
     }
     let words = |name: &str| -> Vec<String> {
         fold(name)
@@ -724,8 +739,13 @@ pub fn read_with_body(headline: &mut Resolved, body: &[Actor]) {
             .map(str::to_owned)
             .collect()
     };
-    let body_words: Vec<Vec<String>> = body.iter().map(|a| words(&a.name)).collect();
-    for actor in &mut headline.actors {
+    // Countries and places can never be a full form (no short form is of their kind).
+    let full_words: Vec<Option<Vec<String>>> = fulls
+        .iter()
+        .map(|a| (!pinned(a)).then(|| words(&a.name)))
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, actor) in shorts.iter().enumerate() {
         if !unknown(actor) {
             continue;
         }
@@ -733,20 +753,32 @@ pub fn read_with_body(headline: &mut Resolved, body: &[Actor]) {
         if short.is_empty() || short.concat().chars().count() < 3 {
             continue;
         }
-        // Fuller names only: a body actor spelled just like the headline's ("al-Maliki" in
-        // both) is the same short form, not another candidate.
-        let mut found = body
+        // Fuller names only: an actor spelled just like the short one ("al-Maliki" in both)
+        // is the same short form, not another candidate.
+        let mut found = fulls
             .iter()
-            .zip(&body_words)
-            .filter(|(b, w)| b.kind == actor.kind && w.len() > short.len() && w.ends_with(&short));
-        let (Some((full, _)), None) = (found.next(), found.next()) else {
-            continue;
-        };
-        actor.name.clone_from(&full.name);
-        actor.country = full.country.clone().or(actor.country.take());
-        actor.title = full.title.clone().or(actor.title.take());
-        actor.sector = full.sector.clone().or(actor.sector.take());
+            .zip(&full_words)
+            .enumerate()
+            .filter(|(_, (f, w))| {
+                f.kind == actor.kind
+                    && w.as_ref()
+                        .is_some_and(|w| w.len() > short.len() && w.ends_with(&short))
+            });
+        if let (Some((j, _)), None) = (found.next(), found.next()) {
+            pairs.push((i, j));
+        }
     }
+    pairs
+}
+
+/// `short` becomes `full`: its name, and its state, title and sector where `full` has them.
+/// The full introduction's facts win over the short form's, unlike [`merge_into`], which
+/// keeps what is there.
+fn take_full_form(short: &mut Actor, full: &Actor) {
+    short.name.clone_from(&full.name);
+    short.country = full.country.clone().or(short.country.take());
+    short.title = full.title.clone().or(short.title.take());
+    short.sector = full.sector.clone().or(short.sector.take());
 }
 
 /// Lower-cased, without diacritics, for comparing spellings of one name.
