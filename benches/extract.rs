@@ -5,13 +5,13 @@
 //! line). Each sample is a pass over the corpus after warm-up passes, so it measures the
 //! steady state of a long-running service; a single cold pass (the lazy DFAs' states built as
 //! they are first needed), the figure on every core and peak memory come from `timeline
-//! extract` (see README: Benchmarks).
+//! extract` (see docs/performance.md).
 
 use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use timeline::article::{self, Article, Limits};
+use timeline::article::{self, Article, DecodeLimits};
 use timeline::extract::{self, Extractor};
 
 /// The allocator the `timeline` binary uses (see `src/main.rs`), so the figure is the product's.
@@ -23,7 +23,7 @@ fn corpus(max: usize) -> Vec<Article> {
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     text.lines()
         .take(max)
-        .filter_map(|l| article::decode(l.as_bytes(), &Limits::default()).ok())
+        .filter_map(|l| article::decode(l.as_bytes(), &DecodeLimits::default()).ok())
         .collect()
 }
 

@@ -236,7 +236,7 @@ fn main() {
         .num_threads(workers)
         .build()
         .expect("pool");
-    let limits = timeline::article::Limits::default();
+    let limits = timeline::article::DecodeLimits::default();
     let msgs: Vec<InputMessage> = corpus
         .iter()
         .enumerate()

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use timeline::eval::conll::evaluate;
 use timeline::extract::actors::ner::NerTagger;
-use timeline::extract::actors::ner::gazetteer::Gazetteer;
+use timeline::extract::actors::ner::phrase_lists::PhraseLists;
 use timeline::extract::text::tokens::tokenize;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let path = path.unwrap_or_else(|| PathBuf::from("../shared/eval/conll2003/eng.testa"));
     let t0 = Instant::now();
     let tagger = match &weights {
-        Some(w) => NerTagger::from_parts(&std::fs::read(w)?, Gazetteer::builtin())?,
+        Some(w) => NerTagger::from_parts(&std::fs::read(w)?, PhraseLists::builtin())?,
         None => NerTagger::builtin()?,
     };
     println!(

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use timeline::article::{Limits, decode_str};
+use timeline::article::{DecodeLimits, decode_str};
 use timeline::eval::timeml::evaluate;
 use timeline::extract::time::TimeTagger;
 
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         };
         let articles: Vec<_> = raw
             .lines()
-            .filter_map(|l| decode_str(l, &Limits::default()).ok())
+            .filter_map(|l| decode_str(l, &DecodeLimits::default()).ok())
             .collect();
         let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
         let rounds = 5;

@@ -14,7 +14,7 @@ use std::fs;
 use std::time::Instant;
 
 use serde_json::Value;
-use timeline::extract::actors::ner::gazetteer::Gazetteer;
+use timeline::extract::actors::ner::phrase_lists::PhraseLists;
 use timeline::extract::actors::ner::train::{
     TrainOptions, TrainSentence, build_case_lexicon, frequent_words, train,
 };
@@ -240,7 +240,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     eprintln!("{} synthetic datelines / results lines", synth.len());
     data.extend(synth);
     eprintln!("training on {} sentences (with augmentation)", data.len());
-    let gaz = Gazetteer::builtin();
+    let gaz = PhraseLists::builtin();
     let opts = TrainOptions {
         epochs: args.epochs,
         min_count: args.min_count,
@@ -266,7 +266,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         bytes.len(),
         kept
     );
-    let tagger = NerTagger::from_parts(&bytes, Gazetteer::builtin())?;
+    let tagger = NerTagger::from_parts(&bytes, PhraseLists::builtin())?;
     let (p, r, f) = silver_f1(&tagger, &dev);
     eprintln!(
         "held-out silver agreement: P {:.2} R {:.2} F1 {:.2}",

@@ -9,9 +9,9 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde_json::{Map, Value};
 
-/// Limits applied while decoding. The defaults match `config/default.toml`.
+/// DecodeLimits applied while decoding. The defaults match `config/default.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct DecodeLimits {
     /// Longest accepted `text` (or `body`), in bytes.
     pub max_text_bytes: usize,
     /// Longest accepted `id`, in bytes.
@@ -22,9 +22,9 @@ pub struct Limits {
     pub max_meta_bytes: usize,
 }
 
-impl Default for Limits {
+impl Default for DecodeLimits {
     fn default() -> Self {
-        Limits {
+        DecodeLimits {
             max_text_bytes: 1 << 20,
             max_id_bytes: 512,
             max_meta_bytes: 16 << 10,
@@ -214,7 +214,7 @@ const ENVELOPE_FACTOR: usize = 6;
 const ENVELOPE_SLACK: usize = 64 * 1024;
 
 /// Decodes one article from raw bytes (a Kafka message value or a line of a file).
-pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Article, ArticleError> {
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Article, ArticleError> {
     let limit = limits
         .max_text_bytes
         .saturating_mul(ENVELOPE_FACTOR)
@@ -232,7 +232,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Article, ArticleError> {
 }
 
 /// Decodes one article from a string.
-pub fn decode_str(s: &str, limits: &Limits) -> Result<Article, ArticleError> {
+pub fn decode_str(s: &str, limits: &DecodeLimits) -> Result<Article, ArticleError> {
     let trimmed = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(ArticleError::Empty);
@@ -244,7 +244,7 @@ pub fn decode_str(s: &str, limits: &Limits) -> Result<Article, ArticleError> {
 }
 
 /// Validates an already parsed JSON value as an article.
-pub fn from_value(value: Value, limits: &Limits) -> Result<Article, ArticleError> {
+pub fn from_value(value: Value, limits: &DecodeLimits) -> Result<Article, ArticleError> {
     let mut map = match value {
         Value::Object(map) => map,
         other => {
@@ -413,7 +413,7 @@ mod tests {
     use super::*;
 
     fn dec(s: &str) -> Result<Article, ArticleError> {
-        decode(s.as_bytes(), &Limits::default())
+        decode(s.as_bytes(), &DecodeLimits::default())
     }
 
     #[test]
@@ -465,10 +465,12 @@ mod tests {
             "bad_timestamp"
         );
         assert_eq!(
-            decode(b"\xff\xfe", &Limits::default()).unwrap_err().kind(),
+            decode(b"\xff\xfe", &DecodeLimits::default())
+                .unwrap_err()
+                .kind(),
             "not_utf8"
         );
-        let limits = Limits {
+        let limits = DecodeLimits {
             max_text_bytes: 10,
             max_id_bytes: 4,
             max_meta_bytes: 8,

@@ -110,8 +110,8 @@ pub struct StreamConfig {
     /// Extraction threads; 0 means one per core.
     pub workers: usize,
     /// Most messages a thread extracts together when several wait (stage by stage, which
-    /// keeps each stage's tables in the CPU caches: about a third more messages per second
-    /// through a backlog). 0 lets the extractor choose (`extract::batch_size`, 32 to 256);
+    /// keeps each stage's tables in the CPU caches, so a backlog drains faster; see
+    /// docs/performance.md). 0 lets the extractor choose (`extract::batch_size`, 32 to 256);
     /// 1 takes every message alone, for the lowest latency under load. An idle service takes
     /// each message alone whatever this says.
     pub max_batch: usize,

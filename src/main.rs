@@ -7,8 +7,8 @@ use clap::Parser;
 mod cli;
 
 /// mimalloc instead of glibc's malloc: extraction makes many small, short-lived allocations
-/// (tokens, spans, candidate lists) on every worker thread, and glibc's arenas spent about 7%
-/// of extraction time in malloc and free.
+/// (tokens, spans, candidate lists) on every worker thread, which glibc's arenas serve more
+/// slowly (docs/performance.md: the share of extraction time malloc and free take with them).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -8,6 +8,117 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Declares a closed set of values of the contract: the enum, its serde names (the strings
+/// of the JSON Schema, checked against it by `tests/schema.rs`), `as_str` and `ALL`.
+macro_rules! contract_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The value as written in records.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+contract_enum! {
+    /// The field of the article a span points into.
+    Field {
+        Text => "text",
+        Title => "title",
+    }
+}
+
+contract_enum! {
+    /// Did the event happen (asserted), is it only attributed to a source (reported),
+    /// announced for later (planned), denied (negated), or conditional (hypothetical)?
+    Modality {
+        /// Stated as a fact by the text itself.
+        Asserted => "asserted",
+        /// Attributed to a source ("officials said", "reportedly", "according to").
+        Reported => "reported",
+        /// Announced or intended for later ("will meet", "plans to", "upcoming visit").
+        Planned => "planned",
+        /// Denied or said not to have happened ("did not attack", "refused to meet").
+        Negated => "negated",
+        /// Conditional or possible ("if", "could", "threatened to").
+        Hypothetical => "hypothetical",
+    }
+}
+
+contract_enum! {
+    /// Where an event's date came from.
+    DateBasis {
+        /// A time expression written out in full ("25 November 2025").
+        Explicit => "explicit",
+        /// A time expression anchored on the publication time ("on Tuesday").
+        Relative => "relative",
+        /// The date of an earlier sentence of the same story.
+        Inherited => "inherited",
+        /// No date found: the publication date stands in.
+        Publication => "publication",
+    }
+}
+
+contract_enum! {
+    /// The kind of an actor.
+    ActorKind {
+        Person => "person",
+        Organization => "organization",
+        Country => "country",
+        Location => "location",
+        Group => "group",
+    }
+}
+
+contract_enum! {
+    /// An actor's part in an event.
+    Role {
+        /// Who acts (PLOVER source).
+        Source => "source",
+        /// Who is acted upon (PLOVER target).
+        Target => "target",
+        /// Neither: the speaker of an attribution.
+        Other => "other",
+    }
+}
+
+contract_enum! {
+    /// The kind of an event's location.
+    LocationKind {
+        /// A city, region or other place below a state.
+        Place => "place",
+        Country => "country",
+    }
+}
+
+contract_enum! {
+    /// The TIMEX3 `type` of a time expression.
+    TimexKind {
+        Date => "DATE",
+        Time => "TIME",
+        Duration => "DURATION",
+        Set => "SET",
+    }
+}
+
 /// One dated event, as published to the timeline topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -40,8 +151,8 @@ pub struct Record {
     /// `[start, end)` of the trigger's sentence in Unicode code points of the article `text`
     /// (or of the `title` when `field` is `title`).
     pub span: [usize; 2],
-    /// `text` or `title`: where `span` points.
-    pub field: String,
+    /// Where `span` points.
+    pub field: Field,
     /// 0..1: how sure the extractor is of type, actors and date together.
     pub confidence: f32,
     pub extractor: ExtractorInfo,
@@ -76,8 +187,7 @@ pub struct EventInfo {
     pub mode: Option<String>,
     /// The words that signalled the event, as written.
     pub trigger: String,
-    /// `asserted|reported|planned|negated|hypothetical`.
-    pub modality: String,
+    pub modality: Modality,
     /// The CAMEO code of the matched pattern, for users migrating from CAMEO.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cameo: Option<String>,
@@ -100,9 +210,7 @@ pub struct DateInfo {
     /// The time expression as written, when the date came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// `explicit` (written out), `relative` (anchored on the publication time),
-    /// `inherited` (from an earlier sentence of the story) or `publication` (none found).
-    pub basis: String,
+    pub basis: DateBasis,
     /// False when the date could not be anchored (a relative expression, or no date at all,
     /// in an article without a publication time); `value` is then underspecified.
     pub resolved: bool,
@@ -113,10 +221,8 @@ pub struct DateInfo {
 pub struct ActorRef {
     /// Canonical name, the same for every mention in the article.
     pub name: String,
-    /// `person|organization|country|location|group`.
-    pub kind: String,
-    /// `source|target|other`.
-    pub role: String,
+    pub kind: ActorKind,
+    pub role: Role,
     /// ISO 3166-1 alpha-3, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -148,8 +254,7 @@ pub struct LocationRef {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// `city|region|country`.
-    pub kind: String,
+    pub kind: LocationKind,
 }
 
 /// Which extractor produced the record.
@@ -177,12 +282,12 @@ pub struct TimeAnnotation {
     pub end: usize,
     pub text: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: TimexKind,
     pub value: String,
     #[serde(rename = "mod", skip_serializing_if = "Option::is_none")]
     pub modifier: Option<String>,
-    #[serde(skip_serializing_if = "is_text_field")]
-    pub field: String,
+    #[serde(default = "text_field", skip_serializing_if = "is_text_field")]
+    pub field: Field,
 }
 
 /// One actor mention, spans in code points of the field it was found in.
@@ -191,16 +296,20 @@ pub struct ActorAnnotation {
     pub start: usize,
     pub end: usize,
     pub text: String,
-    pub kind: String,
+    pub kind: ActorKind,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(skip_serializing_if = "is_text_field")]
-    pub field: String,
+    #[serde(default = "text_field", skip_serializing_if = "is_text_field")]
+    pub field: Field,
 }
 
-fn is_text_field(f: &str) -> bool {
-    f == "text"
+fn text_field() -> Field {
+    Field::Text
+}
+
+fn is_text_field(f: &Field) -> bool {
+    *f == Field::Text
 }

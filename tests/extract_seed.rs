@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use timeline::article::{self, Limits};
+use timeline::article::{self, DecodeLimits};
 use timeline::extract::Extractor;
 use timeline::record::Record;
 
@@ -23,7 +23,7 @@ fn seed_records() -> Option<Vec<Record>> {
         return None;
     };
     let line = text.lines().next().expect("seed file has a line");
-    let article = article::decode(line.as_bytes(), &Limits::default()).expect("seed decodes");
+    let article = article::decode(line.as_bytes(), &DecodeLimits::default()).expect("seed decodes");
     let extractor = Extractor::builtin().expect("extractor builds");
     Some(extractor.extract(&article, None).records)
 }
@@ -57,7 +57,7 @@ fn show(records: &[Record]) -> String {
 fn has_actor(r: &Record, role: &str, name_part: &str) -> bool {
     r.actors
         .iter()
-        .any(|a| a.role == role && a.name.contains(name_part))
+        .any(|a| a.role.as_str() == role && a.name.contains(name_part))
 }
 
 fn any_actor(r: &Record, name_part: &str) -> bool {
@@ -84,7 +84,7 @@ fn seed_article_timeline() {
                 && has_actor(r, "source", "Kalın")
                 && r.actors
                     .iter()
-                    .any(|a| a.role == "target" && a.country.as_deref() == Some("QAT"))
+                    .any(|a| a.role.as_str() == "target" && a.country.as_deref() == Some("QAT"))
                 && r.location.as_ref().is_some_and(|l| l.name == "Cairo")
                 && r.date.value == "2025-11-25"
         },
@@ -92,7 +92,7 @@ fn seed_article_timeline() {
     find("Kalın is a Turkish person with a title", &|r| {
         r.actors.iter().any(|a| {
             a.name == "İbrahim Kalın"
-                && a.kind == "person"
+                && a.kind.as_str() == "person"
                 && a.country.as_deref() == Some("TUR")
                 && a.title.is_some()
         })
@@ -111,7 +111,7 @@ fn seed_article_timeline() {
             && r.sentence.contains("Yellow Line")
             && r.actors
                 .iter()
-                .any(|a| a.role == "source" && a.country.as_deref() == Some("ISR"))
+                .any(|a| a.role.as_str() == "source" && a.country.as_deref() == Some("ISR"))
     });
     find("Israeli forces retrieve remains", &|r| {
         r.sentence.contains("retrieved") && any_actor(r, "Israel")
@@ -134,7 +134,7 @@ fn seed_article_timeline() {
     });
     find("Zelensky's planned November visit to meet Trump", &|r| {
         any_actor(r, "Zelensky")
-            && r.event.modality == "planned"
+            && r.event.modality.as_str() == "planned"
             && r.date.value.starts_with("2025-11")
             && r.sentence.contains("Trump")
     });
@@ -161,7 +161,7 @@ fn seed_article_timeline() {
     // date of its own, so it takes the publication date, not the Cairo story's.
     for r in records.iter().filter(|r| r.sentence.contains("Venezuela")) {
         assert_ne!(
-            r.date.basis,
+            r.date.basis.as_str(),
             "inherited",
             "{}",
             show(std::slice::from_ref(r))

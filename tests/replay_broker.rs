@@ -556,7 +556,7 @@ async fn a_file_replay_publishes_the_records_of_every_line() {
 
     // The expected records: the extractor with the same reference-time rule.
     let x = support::extractor();
-    let limits = timeline::article::Limits::default();
+    let limits = timeline::article::DecodeLimits::default();
     let mut expected = BTreeMap::new();
     for a in &arts {
         let article = timeline::article::decode(a, &limits).unwrap();

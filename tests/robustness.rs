@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use proptest::prelude::*;
-use timeline::article::{self, Article, Limits, ReferenceTime};
+use timeline::article::{self, Article, DecodeLimits, ReferenceTime};
 use timeline::extract::Extractor;
 
 fn extractor() -> &'static Extractor {
@@ -40,15 +40,15 @@ proptest! {
 
     #[test]
     fn decoder_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = article::decode(&bytes, &Limits::default());
+        let _ = article::decode(&bytes, &DecodeLimits::default());
     }
 
     #[test]
     fn decoder_handles_json_shapes(id in "\\PC{0,20}", text in "\\PC{0,200}", extra in "\\PC{0,10}") {
         let doc = serde_json::json!({"id": id, "text": text, extra.clone(): [1, {"x": null}]});
-        let _ = article::decode(doc.to_string().as_bytes(), &Limits::default());
+        let _ = article::decode(doc.to_string().as_bytes(), &DecodeLimits::default());
         let wrong = serde_json::json!({"id": 5, "text": [text], "published_at": extra});
-        prop_assert!(article::decode(wrong.to_string().as_bytes(), &Limits::default()).is_err());
+        prop_assert!(article::decode(wrong.to_string().as_bytes(), &DecodeLimits::default()).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use timeline::article::{self, Limits};
+use timeline::article::{self, DecodeLimits};
 use timeline::extract::Extractor;
 
 fn lines_of(path: &Path, max: usize) -> Vec<String> {
@@ -46,7 +46,7 @@ fn records_match_schema() {
 
     let mut records = 0;
     for line in &inputs {
-        let Ok(a) = article::decode(line.as_bytes(), &Limits::default()) else {
+        let Ok(a) = article::decode(line.as_bytes(), &DecodeLimits::default()) else {
             continue;
         };
         for r in extractor.extract(&a, None).records {
@@ -60,4 +60,61 @@ fn records_match_schema() {
         }
     }
     assert!(records > 0, "no records were produced at all");
+}
+
+/// The schema's closed sets are the record enums' values, one definition: a value added to an
+/// enum without the schema (or the other way round) fails here, not in a consumer.
+#[test]
+fn schema_enums_are_the_record_enums() {
+    use timeline::record::{ActorKind, DateBasis, Field, LocationKind, Modality, Role};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schema/timeline.event.v1.json")).expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let enum_at = |pointer: &str| -> Vec<String> {
+        schema
+            .pointer(pointer)
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("schema has no enum at {pointer}"))
+            .iter()
+            .map(|v| v.as_str().expect("enum values are strings").to_string())
+            .collect()
+    };
+    fn names<T: Copy + serde::Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .expect("enum serializes")
+                    .as_str()
+                    .expect("enum serializes as a string")
+                    .to_string()
+            })
+            .collect()
+    }
+    let cases = [
+        ("/properties/field/enum", names(Field::ALL)),
+        (
+            "/properties/event/properties/modality/enum",
+            names(Modality::ALL),
+        ),
+        (
+            "/properties/date/properties/basis/enum",
+            names(DateBasis::ALL),
+        ),
+        (
+            "/properties/location/properties/kind/enum",
+            names(LocationKind::ALL),
+        ),
+        ("/$defs/actor/properties/kind/enum", names(ActorKind::ALL)),
+        ("/$defs/actor/properties/role/enum", names(Role::ALL)),
+    ];
+    for (pointer, ours) in cases {
+        assert_eq!(
+            enum_at(pointer),
+            ours,
+            "schema {pointer} differs from the record enum"
+        );
+    }
 }

@@ -21,7 +21,7 @@ use timeline::stream::consumer::{StreamContext, offsets_tpl};
 use timeline::stream::health::Health;
 use timeline::stream::kafka;
 use timeline::stream::metrics::Metrics;
-use timeline::stream::tracker::{Limits, Tp, Tracker};
+use timeline::stream::tracker::{InFlightLimits, Tp, Tracker};
 
 const N: i64 = 10;
 /// The offset the service's loop last stored: far behind the work finished.
@@ -49,7 +49,7 @@ fn run(c: &timeline::config::Config) {
     let group = &c.stream.group_id;
     let topic = &c.stream.input_topics[0];
     let tracker = Tracker::new(
-        Limits {
+        InFlightLimits {
             max_messages: 1000,
             max_bytes: usize::MAX,
         },

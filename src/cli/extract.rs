@@ -207,7 +207,7 @@ pub fn main(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
 fn process(
     chunk: &[(usize, Vec<u8>)],
     extractor: &Extractor,
-    limits: &article::Limits,
+    limits: &article::DecodeLimits,
     args: &Args,
 ) -> Vec<(usize, Outcome)> {
     let mut outcomes: Vec<(usize, Outcome)> = Vec::with_capacity(chunk.len());

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use timeline::config::{Config, Guarantee};
 use timeline::extract::Extractor;
-use timeline::record::Record;
+use timeline::record::{Record, Role};
 use timeline::stream::embedded::EmbeddedBroker;
 use timeline::stream::topic::{self, TopicReader};
 use timeline::stream::{Service, ServiceHandle, StreamError, kafka, samples};
@@ -269,7 +269,7 @@ fn print_records(
 
 /// One event per line: date, type, who -> whom, where, trigger, article.
 fn text_line(r: &Record) -> String {
-    let names = |role: &str| {
+    let names = |role: Role| {
         let v: Vec<&str> = r
             .actors
             .iter()
@@ -291,8 +291,8 @@ fn text_line(r: &Record) -> String {
         "{:<10}  {:<9} {} -> {}{}  \"{}\" [{}]",
         r.date.value,
         r.event.event_type,
-        names("source"),
-        names("target"),
+        names(Role::Source),
+        names(Role::Target),
         place,
         r.event.trigger,
         r.article.id

@@ -26,9 +26,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::article::{self, Article, Limits};
+use crate::article::{self, Article, DecodeLimits};
 use crate::extract::Extractor;
-use crate::record::{ActorRef, Record};
+use crate::record::{ActorRef, Field, Modality, Record, Role};
 
 /// Why the gold could not be scored.
 #[derive(Debug, Error)]
@@ -69,11 +69,11 @@ pub struct GoldEvent {
     pub trigger: String,
     pub excerpt: String,
     #[serde(default = "text_field")]
-    pub field: String,
+    pub field: Field,
 }
 
-fn text_field() -> String {
-    "text".into()
+fn text_field() -> Field {
+    Field::Text
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,7 +230,7 @@ pub(crate) fn load_articles<'a>(
         if !wanted.iter().any(|id| line.contains(id)) {
             continue;
         }
-        if let Ok(a) = article::decode(line.as_bytes(), &Limits::default())
+        if let Ok(a) = article::decode(line.as_bytes(), &DecodeLimits::default())
             && wanted.contains(a.id.as_str())
         {
             articles.insert(a.id.clone(), a);
@@ -346,7 +346,7 @@ fn score_article(
     // Candidate pairs (gold, record) with a preference: type agreement first, then overlap.
     let mut pairs: Vec<(bool, usize, usize, usize)> = Vec::new();
     for (gi, g) in gold.iter().enumerate() {
-        let field_text = if g.field == "title" {
+        let field_text = if g.field == Field::Title {
             article.title.as_deref().unwrap_or_default()
         } else {
             article.text.as_str()
@@ -419,7 +419,7 @@ fn score_article(
                         "{}: gold {:?} got {:?} [{}]",
                         article.id,
                         g.source,
-                        names(r, "source"),
+                        names(r, Role::Source),
                         g.trigger
                     )
                 });
@@ -433,7 +433,7 @@ fn score_article(
                         "{}: gold {:?} got {:?} [{}]",
                         article.id,
                         g.target,
-                        names(r, "target"),
+                        names(r, Role::Target),
                         g.trigger
                     )
                 });
@@ -455,7 +455,7 @@ fn score_article(
                 )
             });
         }
-        let m = modality_of(&r.event.modality) == g.modality;
+        let m = modality_of(r.event.modality) == g.modality;
         report.modality_accuracy.add(m);
         if !m {
             examples.add("modality", || {
@@ -539,14 +539,14 @@ fn type_ok(g: &GoldEvent, r: &Record) -> bool {
 }
 
 /// Our modality in the gold's four values: a plan is hypothetical there.
-fn modality_of(m: &str) -> &str {
+fn modality_of(m: Modality) -> &'static str {
     match m {
-        "planned" => "hypothetical",
-        other => other,
+        Modality::Planned => Modality::Hypothetical.as_str(),
+        other => other.as_str(),
     }
 }
 
-fn names<'a>(r: &'a Record, role: &str) -> Vec<&'a str> {
+fn names(r: &Record, role: Role) -> Vec<&str> {
     r.actors
         .iter()
         .filter(|a| a.role == role)
@@ -558,20 +558,20 @@ fn names<'a>(r: &'a Record, role: &str) -> Vec<&'a str> {
 /// none). For CONSULT the parties are one symmetric set on both sides.
 fn roles_ok(g: &GoldEvent, r: &Record) -> (Option<bool>, Option<bool>) {
     let of_role =
-        |role: &str| -> Vec<&ActorRef> { r.actors.iter().filter(|a| a.role == role).collect() };
+        |role: Role| -> Vec<&ActorRef> { r.actors.iter().filter(|a| a.role == role).collect() };
     let any_match = |gold: &[String], got: &[&ActorRef]| {
         gold.iter()
             .any(|g| got.iter().any(|a| same_actor(g, &a.name)))
     };
     if g.event_type == "CONSULT" {
-        let mut parties = of_role("source");
-        parties.extend(of_role("target"));
+        let mut parties = of_role(Role::Source);
+        parties.extend(of_role(Role::Target));
         let src = (!g.source.is_empty()).then(|| any_match(&g.source, &parties));
         let tgt = (!g.target.is_empty()).then(|| any_match(&g.target, &parties));
         return (src, tgt);
     }
-    let src = (!g.source.is_empty()).then(|| any_match(&g.source, &of_role("source")));
-    let tgt = (!g.target.is_empty()).then(|| any_match(&g.target, &of_role("target")));
+    let src = (!g.source.is_empty()).then(|| any_match(&g.source, &of_role(Role::Source)));
+    let tgt = (!g.target.is_empty()).then(|| any_match(&g.target, &of_role(Role::Target)));
     (src, tgt)
 }
 

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::events::{EventsEvalError, Share, char_range, load_articles, read, shares_stem};
 use crate::article::Article;
 use crate::extract::Extractor;
-use crate::record::Record;
+use crate::record::{Field, Record};
 
 #[derive(Debug, Deserialize)]
 struct Cluster {
@@ -128,8 +128,11 @@ fn matching<'a>(
     event_type: &str,
 ) -> Option<&'a Record> {
     let (field, (s, e)) = match char_range(&article.text, &m.excerpt) {
-        Some(r) => ("text", r),
-        None => ("title", char_range(article.title.as_deref()?, &m.excerpt)?),
+        Some(r) => (Field::Text, r),
+        None => (
+            Field::Title,
+            char_range(article.title.as_deref()?, &m.excerpt)?,
+        ),
     };
     records
         .iter()

@@ -41,8 +41,8 @@ impl Default for ExtractConfig {
 
 impl ExtractConfig {
     /// The decoding limits these settings imply.
-    pub fn limits(&self) -> crate::article::Limits {
-        crate::article::Limits {
+    pub fn limits(&self) -> crate::article::DecodeLimits {
+        crate::article::DecodeLimits {
             max_text_bytes: self.max_text_bytes,
             max_id_bytes: self.max_id_bytes,
             max_meta_bytes: self.max_meta_bytes,

@@ -12,6 +12,7 @@
 pub mod actors;
 mod config;
 pub mod events;
+pub mod hash;
 mod pipeline;
 pub mod text;
 pub mod time;
@@ -131,10 +132,9 @@ const MAX_BATCH: usize = 256;
 ///
 /// Why large: each stage's tables (the time rules' automata, the gazetteer, the tagger's
 /// weights: several MB each) are evicted by the other stages', and a batch pays for that
-/// once per stage. On the newswire corpus with one worker, batches of 256 articles extract
-/// about 15% faster than batches of 32 (medians of 14 interleaved runs of `timeline extract
-/// --jobs 1`: 4.97 against 4.27 MB/s); 512 gain nothing more, and what a batch holds between
-/// stages grows with it.
+/// once per stage, so larger batches extract faster (docs/performance.md has 256 against 32).
+/// Batches larger than 256 gain nothing more, while what a batch holds between stages grows
+/// with them.
 pub fn batch_size(pending: usize, workers: usize) -> usize {
     (pending / (4 * workers.max(1))).clamp(MIN_BATCH, MAX_BATCH)
 }
@@ -221,12 +221,12 @@ mod tests {
         assert!(
             view.times
                 .iter()
-                .any(|t| t.value == "2025-11-25" && t.field == "text")
+                .any(|t| t.value == "2025-11-25" && t.field == crate::record::Field::Text)
         );
         assert!(
             view.actors
                 .iter()
-                .any(|m| m.name == "Cairo" && m.field == "title")
+                .any(|m| m.name == "Cairo" && m.field == crate::record::Field::Title)
         );
         assert!(!with.records.is_empty());
         let mut french = Article::new("f", "Le ministre a rencontré son homologue mardi.");

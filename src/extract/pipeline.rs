@@ -19,8 +19,9 @@ use super::time::{self as timex, TimeTagger, Timex, TimexKind};
 use super::{ExtractConfig, ExtractError, Extraction};
 use crate::article::{Article, ReferenceTime, is_english};
 use crate::record::{
-    ActorAnnotation, ActorRef, Annotations, ArticleRef, Attribution, DateInfo, EventInfo,
-    ExtractorInfo, LocationRef, Record, TimeAnnotation,
+    ActorAnnotation, ActorKind, ActorRef, Annotations, ArticleRef, Attribution, DateBasis,
+    DateInfo, EventInfo, ExtractorInfo, Field, LocationKind, LocationRef, Modality, Record, Role,
+    TimeAnnotation,
 };
 use crate::{EXTRACTOR_VERSION, RECORD_SCHEMA};
 
@@ -75,9 +76,9 @@ impl Pipeline {
     /// every article's time expressions, then actors, then events and records. Each stage's
     /// tables (the time rules' automata, the gazetteer, the tagger's weights) then stay in the
     /// CPU caches from one article to the next instead of evicting each other within every
-    /// article; on one core, with [`batch_size`](super::batch_size) articles, this is about a
-    /// fifth faster than going article by article (`cargo bench --bench extract`). The
-    /// results are those of [`run`](Self::run), which goes through the same stages.
+    /// article (docs/performance.md has the gain over going article by article, with
+    /// [`batch_size`](super::batch_size) articles). The results are those of
+    /// [`run`](Self::run), which goes through the same stages.
     pub(crate) fn run_batch(&self, batch: &[(&Article, Option<ReferenceTime>)]) -> Vec<Extraction> {
         let mut jobs: Vec<Job> = batch
             .iter()
@@ -103,13 +104,13 @@ impl Pipeline {
             _ => Ok(article
                 .title
                 .as_deref()
-                .map(|t| ("title", t))
+                .map(|t| (Field::Title, t))
                 .into_iter()
-                .chain(std::iter::once(("text", article.text.as_str())))
+                .chain(std::iter::once((Field::Text, article.text.as_str())))
                 .map(|(name, original)| {
                     let cleaned = markup::clean(original);
                     let seg = self.segmenter.segment(&cleaned.text);
-                    Field {
+                    FieldText {
                         name,
                         original,
                         cleaned,
@@ -144,7 +145,7 @@ impl Pipeline {
         // The title (first, when there is one) is read with what the body knows.
         if let Ok(fields) = &mut job.fields
             && let [title, body] = fields.as_mut_slice()
-            && title.name == "title"
+            && title.name == Field::Title
         {
             resolve::read_with_body(&mut title.resolved, &body.resolved.actors);
         }
@@ -214,7 +215,7 @@ impl Pipeline {
     /// Annotations, events and records of one field.
     fn finish_field(
         &self,
-        f: &Field,
+        f: &FieldText,
         reference: Option<ReferenceTime>,
         article: &Article,
         article_ref: &ArticleRef,
@@ -279,7 +280,7 @@ impl Pipeline {
                 continue;
             }
             // Sub-headings in a body repeat what the paragraphs tell; the title is its own field.
-            if sentence.headline && field == "text" {
+            if sentence.headline && field == Field::Text {
                 continue;
             }
             words.clear();
@@ -352,14 +353,7 @@ impl Pipeline {
                 let trig_end = toks[trigger.end - 1].end;
                 let date = ctx.date_for(si, trig_start);
                 let mut record = ctx.record(
-                    si,
-                    trigger,
-                    roles,
-                    modality.as_str(),
-                    date,
-                    trig_start,
-                    trig_end,
-                    &to_cp,
+                    si, trigger, roles, modality, date, trig_start, trig_end, &to_cp,
                 );
                 if let Some(c) = cue {
                     record.attribution = Some(ctx.attribution(&c, speaker, toks));
@@ -372,17 +366,17 @@ impl Pipeline {
 
 /// The times and actor mentions of one field in the annotations view, spans in code points of
 /// the field as written.
-fn annotate(f: &Field, to_cp: &dyn Fn(usize) -> usize, ann: &mut Annotations) {
+fn annotate(f: &FieldText, to_cp: &dyn Fn(usize) -> usize, ann: &mut Annotations) {
     let text = f.cleaned.text.as_str();
     for t in &f.times {
         ann.times.push(TimeAnnotation {
             start: to_cp(t.start),
             end: to_cp(t.end),
             text: text[t.start..t.end].to_string(),
-            kind: t.kind.as_str().to_string(),
+            kind: t.kind,
             value: t.value.clone(),
             modifier: t.modifier.clone(),
-            field: f.name.to_string(),
+            field: f.name,
         });
     }
     for m in &f.resolved.mentions {
@@ -391,11 +385,11 @@ fn annotate(f: &Field, to_cp: &dyn Fn(usize) -> usize, ann: &mut Annotations) {
             start: to_cp(m.start),
             end: to_cp(m.end),
             text: text[m.start..m.end].to_string(),
-            kind: a.kind.as_str().to_string(),
+            kind: a.kind,
             name: a.name.clone(),
             country: a.country.clone(),
             title: a.title.clone(),
-            field: f.name.to_string(),
+            field: f.name,
         });
     }
 }
@@ -406,12 +400,12 @@ struct Job<'a> {
     /// The reference time of relative dates.
     reference: Option<ReferenceTime>,
     /// The fields, or why the article is skipped as a whole.
-    fields: Result<Vec<Field<'a>>, String>,
+    fields: Result<Vec<FieldText<'a>>, String>,
 }
 
 /// One field of an article (`title` or `text`) through the text stages.
-struct Field<'a> {
-    name: &'static str,
+struct FieldText<'a> {
+    name: Field,
     /// The field as written; annotation spans are code points of it.
     original: &'a str,
     cleaned: markup::Cleaned,
@@ -423,7 +417,7 @@ struct Field<'a> {
 
 /// Everything the record builder needs about one field of one article.
 struct FieldContext<'a> {
-    field: &'static str,
+    field: Field,
     text: &'a str,
     seg: &'a Segmented,
     times: &'a [Timex],
@@ -465,12 +459,16 @@ impl FieldContext<'_> {
                 }
             });
         if let Some(t) = in_sentence {
-            let basis = if t.relative { "relative" } else { "explicit" };
+            let basis = if t.relative {
+                DateBasis::Relative
+            } else {
+                DateBasis::Explicit
+            };
             return self.date_info(t, basis);
         }
         // The story's last date, from earlier sentences of the same story.
         if let Some(i) = self.inherited[si] {
-            return self.date_info(&self.times[i], "inherited");
+            return self.date_info(&self.times[i], DateBasis::Inherited);
         }
         match self.reference {
             Some(r) => {
@@ -483,7 +481,7 @@ impl FieldContext<'_> {
                     end: b.as_ref().map(|b| b.end.to_rfc3339()),
                     granularity: b.map(|b| b.granularity.as_str().to_string()),
                     text: None,
-                    basis: "publication".into(),
+                    basis: DateBasis::Publication,
                     resolved: true,
                 }
             }
@@ -493,13 +491,13 @@ impl FieldContext<'_> {
                 end: None,
                 granularity: None,
                 text: None,
-                basis: "publication".into(),
+                basis: DateBasis::Publication,
                 resolved: false,
             },
         }
     }
 
-    fn date_info(&self, t: &Timex, basis: &str) -> DateInfo {
+    fn date_info(&self, t: &Timex, basis: DateBasis) -> DateInfo {
         let b = timex::bounds(&t.value, self.offset);
         DateInfo {
             value: t.value.clone(),
@@ -507,7 +505,7 @@ impl FieldContext<'_> {
             end: b.as_ref().map(|b| b.end.to_rfc3339()),
             granularity: b.map(|b| b.granularity.as_str().to_string()),
             text: Some(self.text[t.start..t.end].to_string()),
-            basis: basis.into(),
+            basis,
             resolved: t.resolved,
         }
     }
@@ -518,19 +516,19 @@ impl FieldContext<'_> {
         si: usize,
         trigger: &super::events::lexicon::TriggerMatch,
         roles: &roles::Roles,
-        modality: &str,
+        modality: Modality,
         date: DateInfo,
         trig_start: usize,
         trig_end: usize,
         to_cp: &dyn Fn(usize) -> usize,
     ) -> Record {
         let sentence = &self.seg.sentences[si];
-        let actor_ref = |id: usize, role: &str| {
+        let actor_ref = |id: usize, role: Role| {
             let a = &self.resolved.actors[id];
             ActorRef {
                 name: a.name.clone(),
-                kind: a.kind.as_str().to_string(),
-                role: role.to_string(),
+                kind: a.kind,
+                role,
                 country: a.country.clone(),
                 title: a.title.clone(),
                 sector: a.sector.clone(),
@@ -539,17 +537,17 @@ impl FieldContext<'_> {
         let mut actors: Vec<ActorRef> = roles
             .sources
             .iter()
-            .map(|&a| actor_ref(a, "source"))
+            .map(|&a| actor_ref(a, Role::Source))
             .collect();
-        actors.extend(roles.targets.iter().map(|&a| actor_ref(a, "target")));
+        actors.extend(roles.targets.iter().map(|&a| actor_ref(a, Role::Target)));
         let location = roles.location.map(|id| {
             let a = &self.resolved.actors[id];
             LocationRef {
                 name: a.name.clone(),
                 country: a.country.clone(),
                 kind: match a.kind {
-                    resolve::ActorKind::Country => "country".into(),
-                    _ => "place".into(),
+                    ActorKind::Country => LocationKind::Country,
+                    _ => LocationKind::Place,
                 },
             }
         });
@@ -558,7 +556,7 @@ impl FieldContext<'_> {
         let id = hash_hex(&[
             self.article.id.as_str(),
             EXTRACTOR_VERSION,
-            self.field,
+            self.field.as_str(),
             &to_cp(trig_start).to_string(),
             event_type,
         ]);
@@ -596,7 +594,7 @@ impl FieldContext<'_> {
         if !roles.targets.is_empty() {
             confidence += 0.1;
         }
-        if matches!(date.basis.as_str(), "explicit" | "relative") {
+        if matches!(date.basis, DateBasis::Explicit | DateBasis::Relative) {
             confidence += 0.15;
         }
         if roles.location.is_some() {
@@ -617,7 +615,7 @@ impl FieldContext<'_> {
                 event_type: event_type.to_string(),
                 mode: trigger.mode.as_ref().map(|m| m.to_string()),
                 trigger: self.text[trig_start..trig_end].to_string(),
-                modality: modality.to_string(),
+                modality,
                 cameo: trigger.cameo.clone(),
             },
             date,
@@ -626,7 +624,7 @@ impl FieldContext<'_> {
             attribution: None,
             sentence: self.text[sentence.range.clone()].to_string(),
             span,
-            field: self.field.to_string(),
+            field: self.field,
             confidence,
             extractor: ExtractorInfo {
                 version: EXTRACTOR_VERSION.to_string(),
@@ -662,8 +660,8 @@ impl FieldContext<'_> {
                 let a = &self.resolved.actors[id];
                 ActorRef {
                     name: a.name.clone(),
-                    kind: a.kind.as_str().to_string(),
-                    role: "other".into(),
+                    kind: a.kind,
+                    role: Role::Other,
                     country: a.country.clone(),
                     title: a.title.clone(),
                     sector: a.sector.clone(),

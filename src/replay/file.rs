@@ -27,7 +27,7 @@ use crate::stream::health::Health;
 use crate::stream::kafka;
 use crate::stream::message::InputMessage;
 use crate::stream::metrics::Metrics;
-use crate::stream::tracker::{Limits, Tp, Tracker};
+use crate::stream::tracker::{InFlightLimits, Tp, Tracker};
 
 use super::progress::{Part, Progress, ProgressMode, spawn_reporter};
 use super::run::build_pool;
@@ -128,7 +128,7 @@ pub async fn replay_file(
         Arc::clone(&metrics),
     ));
     let tracker = Tracker::new(
-        Limits {
+        InFlightLimits {
             max_messages: s.max_in_flight_messages,
             max_bytes: s.max_in_flight_bytes,
         },

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::{debug, warn};
 
-use crate::article::{Limits, ReferenceTime};
+use crate::article::{DecodeLimits, ReferenceTime};
 use crate::extract::Extractor;
 use crate::stream::batch::Batches;
 use crate::stream::message::InputMessage;
@@ -35,7 +35,7 @@ pub enum Reference {
 #[derive(Clone)]
 pub struct Worker {
     pub extractor: Arc<Extractor>,
-    pub limits: Limits,
+    pub limits: DecodeLimits,
     pub publisher: Arc<Publisher>,
     pub metrics: Arc<Metrics>,
     /// Counts for the checkpoint totals (Kafka replays only).

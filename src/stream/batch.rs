@@ -2,9 +2,9 @@
 //!
 //! Why batches: [`Extractor::extract_batch`] takes a batch through each stage in turn, and
 //! a stage's tables (the time rules' automata, the gazetteer, the tagger's weights) then stay
-//! in the CPU caches across articles. On one core that is about 25% more text per second than
-//! one article at a time (`cargo bench --bench extract`: 6.93 against 5.46 MB/s). `timeline
-//! extract` had it; this gives it to the service and to replays.
+//! in the CPU caches across articles, which extracts more text per second than one article at
+//! a time (docs/performance.md has the gain). `timeline extract` batches the same way; this
+//! module does it for the service and for replays.
 //!
 //! Why no waiting for a batch to fill: each message queued schedules one turn on the pool,
 //! and a turn takes whatever is waiting then (up to [`extract::batch_size`]). An idle pool

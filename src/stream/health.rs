@@ -77,7 +77,7 @@ impl Health {
         *e = Some((Instant::now(), error));
     }
 
-    /// The consume error of the last [`INPUT_ERROR_WINDOW`], if any.
+    /// The consume error of the last `INPUT_ERROR_WINDOW`, if any.
     pub fn recent_input_error(&self) -> Option<String> {
         let e = self.input_error.lock().unwrap_or_else(|p| p.into_inner());
         e.as_ref()

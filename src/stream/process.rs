@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use crate::article::{self, Article, Limits, ReferenceTime};
+use crate::article::{self, Article, DecodeLimits, ReferenceTime};
 use crate::extract::{Extraction, Extractor};
 
 use super::dead_letter::DeadLetter;
@@ -43,7 +43,7 @@ pub struct Processed {
 ///
 /// Never panics on input: a panic inside the extractor (a bug, but one bad article must not
 /// stop the stream) becomes an `extract_panic` dead letter.
-pub fn process(extractor: &Extractor, limits: &Limits, msg: &InputMessage) -> Processed {
+pub fn process(extractor: &Extractor, limits: &DecodeLimits, msg: &InputMessage) -> Processed {
     process_with_reference(extractor, limits, msg, message_reference(msg))
 }
 
@@ -57,7 +57,7 @@ pub fn message_reference(msg: &InputMessage) -> Option<ReferenceTime> {
 /// caller: `timeline replay --input FILE` has no message timestamp, only `--reference-time`.
 pub fn process_with_reference(
     extractor: &Extractor,
-    limits: &Limits,
+    limits: &DecodeLimits,
     msg: &InputMessage,
     fallback: Option<ReferenceTime>,
 ) -> Processed {
@@ -91,7 +91,7 @@ pub fn process_with_reference(
 /// only the article that causes it becomes an `extract_panic` dead letter.
 pub fn process_batch(
     extractor: &Extractor,
-    limits: &Limits,
+    limits: &DecodeLimits,
     msgs: &[(&InputMessage, Option<ReferenceTime>)],
 ) -> Vec<Processed> {
     let start = Instant::now();
@@ -137,7 +137,7 @@ pub fn process_batch(
 }
 
 /// The article in `msg`, or the dead letter that says why there is none.
-fn decode(msg: &InputMessage, limits: &Limits) -> Result<Article, Outcome> {
+fn decode(msg: &InputMessage, limits: &DecodeLimits) -> Result<Article, Outcome> {
     article::decode(msg.value(), limits)
         .map_err(|e| Outcome::DeadLetter(DeadLetter::new(e.kind(), e.to_string())))
 }
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn bad_input_becomes_a_dead_letter_with_the_decoder_kind() {
         let x = Extractor::builtin().unwrap();
-        let l = Limits::default();
+        let l = DecodeLimits::default();
         for (input, kind) in [
             (&b""[..], "empty"),
             (b"{", "not_json"),
@@ -227,7 +227,7 @@ mod tests {
     fn good_input_gives_records_keyed_by_id() {
         let x = Extractor::builtin().unwrap();
         let text = br#"{"id":"p1","text":"President Alice Moreau of France met German Chancellor Jonas Weber in Paris on Monday. The two leaders signed an agreement on energy cooperation.","published_at":"2025-03-12T10:00:00Z"}"#;
-        match process(&x, &Limits::default(), &msg(text)).outcome {
+        match process(&x, &DecodeLimits::default(), &msg(text)).outcome {
             Outcome::Records {
                 article_id,
                 records,
@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn a_batch_gives_what_each_message_gives_alone() {
         let x = Extractor::builtin().unwrap();
-        let l = Limits::default();
+        let l = DecodeLimits::default();
         let payloads: [&[u8]; 6] = [
             br#"{"id":"a","text":"Israeli forces withdrew from Gaza on Tuesday, the army said.","published_at":"2025-11-25"}"#,
             b"{",

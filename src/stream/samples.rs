@@ -11,13 +11,13 @@ pub fn articles() -> impl Iterator<Item = &'static str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::article::{Limits, decode_str};
+    use crate::article::{DecodeLimits, decode_str};
 
     #[test]
     fn every_sample_decodes_and_has_a_2025_publication_time() {
         let mut n = 0;
         for line in super::articles() {
-            let a = decode_str(line, &Limits::default()).unwrap();
+            let a = decode_str(line, &DecodeLimits::default()).unwrap();
             let p = a.published_at.unwrap();
             assert!(p.instant.to_rfc3339().starts_with("2025-"), "{}", a.id);
             n += 1;

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::article::Limits as ArticleLimits;
+use crate::article::DecodeLimits as ArticleLimits;
 use crate::config::{Config, ConfigError, Guarantee};
 use crate::extract::{ExtractError, Extractor};
 
@@ -31,7 +31,7 @@ use super::message::InputMessage;
 use super::metrics::Metrics;
 use super::process::{Outcome, Processed, message_reference, process_batch};
 use super::publish::{Backoff, Publisher, Topics};
-use super::tracker::{Limits, Observer, Ticket, Tp, Tracker};
+use super::tracker::{InFlightLimits, Observer, Ticket, Tp, Tracker};
 use super::{kafka, transactional};
 
 /// Why the service could not start or had to stop.
@@ -231,7 +231,7 @@ impl Service {
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
         let tracker = Tracker::new(
-            Limits {
+            InFlightLimits {
                 max_messages: s.max_in_flight_messages,
                 max_bytes: s.max_in_flight_bytes,
             },

@@ -38,7 +38,7 @@ impl Tp {
 
 /// The in-flight bounds; the service takes no more messages while either is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct InFlightLimits {
     pub max_messages: usize,
     pub max_bytes: usize,
 }
@@ -91,7 +91,7 @@ pub struct Tracker {
     state: Mutex<State>,
     changed: Condvar,
     progress: tokio::sync::Notify,
-    limits: Limits,
+    limits: InFlightLimits,
     observer: Option<Observer>,
 }
 
@@ -139,7 +139,7 @@ impl Ticket {
 }
 
 impl Tracker {
-    pub fn new(limits: Limits, observer: Option<Observer>) -> Arc<Tracker> {
+    pub fn new(limits: InFlightLimits, observer: Option<Observer>) -> Arc<Tracker> {
         Arc::new(Tracker {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -348,7 +348,7 @@ mod tests {
 
     fn tracker() -> Arc<Tracker> {
         Tracker::new(
-            Limits {
+            InFlightLimits {
                 max_messages: 3,
                 max_bytes: 1000,
             },

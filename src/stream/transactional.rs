@@ -21,7 +21,7 @@ use rdkafka::producer::Producer;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::article::Limits as ArticleLimits;
+use crate::article::DecodeLimits as ArticleLimits;
 use crate::config::Config;
 use crate::extract::Extractor;
 

@@ -27,7 +27,7 @@ pub fn articles(prefix: &str, n: usize) -> Vec<Vec<u8>> {
 /// The records the extractor gives for `values` directly (the expected output).
 pub fn expected_ids(values: &[Vec<u8>]) -> BTreeSet<String> {
     let x = extractor();
-    let limits = timeline::article::Limits::default();
+    let limits = timeline::article::DecodeLimits::default();
     let mut ids = BTreeSet::new();
     for v in values {
         if let Ok(a) = timeline::article::decode(v, &limits) {

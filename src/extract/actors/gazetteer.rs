@@ -458,7 +458,7 @@ struct Folded<'a> {
     /// Pieces of the folded text in order: `(folded start, original start, verbatim)`. A
     /// verbatim piece was copied unchanged (offsets move in step); any other piece is one
     /// folded character, all of whose bytes map to that character's start. Sparse because the
-    /// map is read only at match ends, a few per sentence, while a dense map cost a write per
+    /// map is read only at match ends, a few per sentence, while a dense map would cost a write per
     /// byte of text. `None` when the text was ASCII and folding changed nothing.
     map: Option<Vec<(usize, usize, bool)>>,
     len: usize,

@@ -9,16 +9,14 @@
 //! test ends the walk.
 //!
 //! Written here rather than taken from a crate because it is the gazetteer's hot path and
-//! its shape is ours. An Aho-Corasick automaton (`daachorse` before this, `aho-corasick`
-//! before that) finds every name anywhere: one random probe of a large array per byte of
-//! text, over ~35k names, and then the hits inside longer words are thrown away. Probing per
-//! word start instead, the gazetteer finds the same matches about 30% faster on the newswire
-//! corpus (`cargo test --release --lib bench_find_newswire -- --ignored --nocapture`), and the
-//! index builds in 80 ms where the automaton took 200 ms.
+//! its shape is ours. An Aho-Corasick automaton finds every name anywhere: one random probe
+//! of a large array per byte of text, over ~35k names, and then the hits inside longer words
+//! are thrown away. Probing per word start instead finds the same matches with far fewer
+//! probes, and the index builds faster than the automaton (docs/performance.md has both).
 
 use std::collections::HashMap;
 
-use crate::extract::events::lexicon::FxBuild;
+use crate::extract::hash::FxBuild;
 
 /// True for characters that make up words: a name must not touch one at either end.
 pub(crate) fn is_word_char(c: char) -> bool {

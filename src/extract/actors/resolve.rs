@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::extract::events::lexicon::FxBuild;
+use crate::extract::hash::FxBuild;
 
 /// Maps keyed by short names, probed for every mention: FxHash rather than SipHash (the keys
 /// come from our own matching; only lookups are made, never iteration, so order is moot).
@@ -19,27 +19,7 @@ use super::gazetteer::{EntryKind, Gazetteer, MatchForm};
 use super::ner::{NO_WORD, NerLabel, NerTagger};
 use crate::extract::text::segment::Segmented;
 
-/// The kind of an actor, as written in records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ActorKind {
-    Person,
-    Organization,
-    Country,
-    Location,
-    Group,
-}
-
-impl ActorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActorKind::Person => "person",
-            ActorKind::Organization => "organization",
-            ActorKind::Country => "country",
-            ActorKind::Location => "location",
-            ActorKind::Group => "group",
-        }
-    }
-}
+pub use crate::record::ActorKind;
 
 /// A canonical actor of one article.
 #[derive(Debug, Clone, PartialEq)]
@@ -704,7 +684,7 @@ fn phrase_actor(
 /// bodies by their short names ("Bush, al-Maliki to meet Thursday"), and resolved alone it
 /// cannot tell their state or full name; the body usually introduces them in full ("U.S.
 /// President George W. Bush", "Iraqi Prime Minister Nuri al-Maliki"). Each headline actor that
-/// is the short form of exactly one body actor ([`full_forms`]) takes that actor's name, state,
+/// is the short form of exactly one body actor (`full_forms`) takes that actor's name, state,
 /// title and sector.
 pub fn read_with_body(headline: &mut Resolved, body: &[Actor]) {
     for (short, full) in full_forms(&headline.actors, body) {
@@ -728,7 +708,7 @@ pub fn link_short_forms(resolved: &mut Resolved) {
 fn full_forms(shorts: &[Actor], fulls: &[Actor]) -> Vec<(usize, usize)> {
     let pinned = |a: &Actor| matches!(a.kind, ActorKind::Country | ActorKind::Location);
     let unknown = |a: &Actor| a.country.is_none() && !pinned(a);
-    // Most articles have nothing to do here; the hot path stays as it was.
+    // Most articles have nothing to do here, and return at once.
     if !shorts.iter().any(unknown) {
         return Vec::new();
     }

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use super::lexicon::{FxBuild, LexiconError, lemma};
+use super::lexicon::{LexiconError, lemma};
+use crate::extract::hash::FxBuild;
 
 const ATTRIBUTION_TSV: &str = include_str!("../../../data/events/attribution.tsv");
 

@@ -13,12 +13,12 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use once_cell::sync::Lazy;
 
-use crate::extract::actors::ner::NO_WORD;
+use crate::extract::hash::{FxMap, FxSet};
+use crate::extract::text::tokens::NO_WORD;
 
 /// The embedded trigger table.
 const TRIGGERS_TSV: &str = include_str!("../../../data/events/triggers.tsv");
@@ -26,60 +26,6 @@ const TRIGGERS_TSV: &str = include_str!("../../../data/events/triggers.tsv");
 const IRREGULAR_TSV: &str = include_str!("../../../data/events/irregular_verbs.tsv");
 /// The embedded modality cues; their words are lemmas the lemmatizer must know too.
 pub(crate) const MODALITY_TSV: &str = include_str!("../../../data/events/modality.tsv");
-
-/// FxHash (the rustc hasher's mixing step; short tails are read in one step): every token costs
-/// several lookups of short strings here, and SipHash's flood resistance buys nothing for
-/// tables built from our own data. No map hashed with it is iterated where order could show in
-/// the output, so the hash values themselves are free to change.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        // The tail (most words are all tail) in one step rather than a step per byte: two
-        // overlapping loads for 4 to 7 bytes, three single bytes below that. Equal lengths
-        // read the same positions, so distinct tails of one length give distinct words.
-        let rest = chunks.remainder();
-        let n = rest.len();
-        let w = match rest {
-            [] => return,
-            [a, b, c, d, ..] => {
-                let lo = u32::from_le_bytes([*a, *b, *c, *d]);
-                let hi = match rest.get(n - 4..) {
-                    Some(&[e, f, g, h]) => u32::from_le_bytes([e, f, g, h]),
-                    _ => 0,
-                };
-                u64::from(lo) | (u64::from(hi) << 32)
-            }
-            [a, ..] => {
-                u64::from(*a) | (u64::from(rest[n / 2]) << 8) | (u64::from(rest[n - 1]) << 16)
-            }
-        };
-        self.0 = (self.0.rotate_left(5) ^ w ^ ((n as u64) << 56)).wrapping_mul(K);
-    }
-
-    #[inline]
-    fn write_u8(&mut self, b: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-type FxMap<K, V> = HashMap<K, V, FxBuild>;
-type FxSet<K> = HashSet<K, FxBuild>;
 
 /// Longest gap a pattern may ask for; longer gaps would let a pattern reach across clauses.
 const MAX_GAP: u8 = 8;
@@ -644,9 +590,9 @@ const MAX_WORD_ID: usize = 1 << 20;
 
 thread_local! {
     /// Word facts by the actor tagger's word ids: the tagger's vocabulary (the ~20k most
-    /// frequent words, most frequent first) covers ~97% of news tokens, and it has already
+    /// frequent words, most frequent first) covers nearly all news tokens, and it has already
     /// looked each token up. Indexing this dense table then replaces a probe of
-    /// [`WORD_CACHE`], whose entries are scattered over megabytes and missed the cache on
+    /// [`WORD_CACHE`], whose entries are scattered over megabytes and miss the cache on
     /// every rare word. Keyed by the tagger's `vocab_id`: another tagger's ids start it over.
     /// Each entry keeps its word, and a token whose text differs goes through the word cache,
     /// so a wrong id can cost time but never change a result.

@@ -14,33 +14,9 @@ use super::lexicon::{
     LexiconError, MODALITY_TSV, Pattern, PatternIndex, Tok, TriggerMatch, TriggerPos, prepare,
 };
 
-/// The modality of a trigger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Modality {
-    /// Stated as a fact by the text itself.
-    Asserted,
-    /// Attributed to a source ("officials said", "reportedly", "according to").
-    Reported,
-    /// Announced or intended for later ("will meet", "plans to", "upcoming visit").
-    Planned,
-    /// Denied or said not to have happened ("did not attack", "refused to meet").
-    Negated,
-    /// Conditional or possible ("if", "could", "threatened to").
-    Hypothetical,
-}
+pub use crate::record::Modality;
 
 impl Modality {
-    /// Lower-case name ("reported").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Modality::Asserted => "asserted",
-            Modality::Reported => "reported",
-            Modality::Planned => "planned",
-            Modality::Negated => "negated",
-            Modality::Hypothetical => "hypothetical",
-        }
-    }
-
     /// Which class wins when several cues apply: a denial outweighs a condition, which
     /// outweighs a plan, which outweighs attribution ("officials said troops would not
     /// attack" is negated).
@@ -52,12 +28,6 @@ impl Modality {
             Modality::Hypothetical => 3,
             Modality::Negated => 4,
         }
-    }
-}
-
-impl std::fmt::Display for Modality {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -33,7 +33,7 @@ struct Rule {
     /// For a paragraph rule anchored at the paragraph's start (`^...`): the same pattern as
     /// a fully built DFA searched anchored there. Every paragraph is tested against every
     /// paragraph rule and nearly all fail within a few bytes, so the regex's per-search set-up
-    /// was most of the cost; this walk has none.
+    /// would be most of the cost; this walk has none.
     start_dfa: Option<dense::DFA<Vec<u32>>>,
 }
 

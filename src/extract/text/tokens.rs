@@ -34,6 +34,11 @@ const ABBREVIATIONS: &[&str] = &[
     "va", "vt", "wash", "wis", "wyo",
 ];
 
+/// The word id of a token outside a vocabulary of frequent words (the tagger hands out the
+/// ids, [`crate::extract::actors::ner::NerTagger::tag_with_ids`]; the trigger lexicon reads
+/// them).
+pub const NO_WORD: u32 = u32::MAX;
+
 /// The length in bytes of the longest of [`ABBREVIATIONS`]. A longer word is none of them,
 /// also after lower-casing: the one character that lower-cases to ASCII other than `A`–`Z`
 /// is KELVIN SIGN (3 bytes, to `k`), and the listed abbreviations with a `k` (`ky`, `kan`)
@@ -317,7 +322,7 @@ fn split_inner(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         }
     }
     // Contractions: n't, 're, 've, 'll, 'd, 'm. Compared ASCII-case-insensitively in place:
-    // this runs for every word, and lower-casing a copy cost an allocation each time.
+    // this runs for every word, and lower-casing a copy would cost an allocation each time.
     let lower = word.as_bytes();
     let ends = |suffix: &str| ends_with_ignore_ascii_case(lower, suffix.as_bytes());
     if lower.len() > 3 && (ends("n't") || ends("n’t")) {

@@ -31,7 +31,7 @@
 //! Unicode spaces are ASCII ones of the same byte length.
 
 mod pattern;
-mod segment;
+mod pieces;
 mod tables;
 mod template;
 mod tense;
@@ -58,26 +58,7 @@ use tense::Cues;
 pub use tense::Tense;
 pub use value::{Bounds, Granularity, bounds};
 
-/// The TIMEX3 type of an expression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TimexKind {
-    Date,
-    Time,
-    Duration,
-    Set,
-}
-
-impl TimexKind {
-    /// The TIMEX3 `type` attribute: `"DATE"`, `"TIME"`, `"DURATION"` or `"SET"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TimexKind::Date => "DATE",
-            TimexKind::Time => "TIME",
-            TimexKind::Duration => "DURATION",
-            TimexKind::Set => "SET",
-        }
-    }
-}
+pub use crate::record::TimexKind;
 
 /// One time expression found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -526,7 +507,7 @@ impl TimeTagger {
         let mut period: Option<value::Point> = None;
         let searched = ascii_spaces(text);
         let hits = self.word_hits(&searched);
-        for sentence in segment::sentences(text) {
+        for sentence in pieces::sentences(text) {
             // The sentence's words, for the tense of its expressions; read at the first need.
             let mut words: Option<Vec<(usize, usize)>> = None;
             let found = hits_in(&hits, sentence);
@@ -826,7 +807,7 @@ impl TimeTagger {
 
     /// The name of the rule that produced the timex at `[start, end)` of `text` (development aid).
     pub fn explain(&self, text: &str, start: usize, end: usize) -> Option<&str> {
-        let sentence = segment::sentences(text)
+        let sentence = pieces::sentences(text)
             .into_iter()
             .find(|&(s, e)| s <= start && end <= e)?;
         let searched = ascii_spaces(text);
@@ -850,7 +831,7 @@ fn hits_in(hits: &[Hit], (start, end): (usize, usize)) -> &[Hit] {
 /// by as many ASCII spaces as it has bytes: the offsets stay the same, and the rules can then
 /// be compiled with ASCII classes. Unicode `\s` and case folding multiply the states of every
 /// rule's automaton (there are about a thousand `\s` in the rules), and building those states
-/// lazily was the largest single cost of tagging a fresh text.
+/// lazily would be the largest single cost of tagging a fresh text.
 fn ascii_spaces(text: &str) -> Cow<'_, str> {
     if text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && c.is_whitespace()) {
         return Cow::Borrowed(text);

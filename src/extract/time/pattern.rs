@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::extract::events::lexicon::FxBuild;
+use crate::extract::hash::FxBuild;
 
 /// The tables' maps, keyed by our own names and phrases and probed while tagging: FxHash.
 type Map<V> = HashMap<String, V, FxBuild>;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::extract::events::lexicon::FxBuild;
+use crate::extract::hash::FxBuild;
 
 use super::TimeRulesError;
 use super::tables::{CUES, rows};

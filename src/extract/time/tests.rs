@@ -300,7 +300,7 @@ fn all_candidates(text: &str, plain: bool) -> Vec<(usize, usize, usize)> {
         ..Scratch::default()
     };
     let mut out = Vec::new();
-    for sentence in segment::sentences(text) {
+    for sentence in pieces::sentences(text) {
         let found = hits_in(&hits, sentence);
         out.extend(
             TAGGER

@@ -10,8 +10,8 @@
 //! Hot path: everything here works on borrowed `&str` and fixed-size arrays; the only
 //! allocations are the per-sentence buffers the caller owns and reuses.
 
-use super::gazetteer::Gazetteer;
-use super::lexicon::CaseLexicon;
+use super::case_profile::CaseProfile;
+use super::phrase_lists::PhraseLists;
 
 /// Bumped whenever a template changes, so stale weights are refused instead of silently wrong.
 pub const FEATURE_SET_VERSION: u32 = 4;
@@ -92,13 +92,13 @@ pub struct TokenInfo {
     pub short_shape: u8,
     pub suffix: [u64; 4],
     pub flags: u8,
-    /// Case profile bucket of the lower-cased word (see [`CaseLexicon`]).
+    /// Case profile bucket of the lower-cased word (see [`CaseProfile`]).
     pub case: u8,
     /// Gazetteer membership: bit `2*list` = phrase begins here, `2*list+1` = inside a phrase.
     pub gaz: u16,
     /// The gazetteer's entry for the one-word phrase of this token, when worked out in
-    /// advance ([`Gazetteer::head`](super::gazetteer::Gazetteer::head), for the tagger's
-    /// frequent words); `None` when [`Gazetteer::mark`](super::gazetteer::Gazetteer::mark)
+    /// advance ([`PhraseLists::head`](super::phrase_lists::PhraseLists::head), for the tagger's
+    /// frequent words); `None` when [`PhraseLists::mark`](super::phrase_lists::PhraseLists::mark)
     /// must look it up. It only saves that lookup: the marks are the same either way.
     pub gaz_head: Option<u8>,
 }
@@ -188,7 +188,7 @@ const SS_MIXED: u8 = 6;
 const SS_OTHER: u8 = 7;
 
 /// Computes [`TokenInfo`] for one token.
-pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
+pub fn token_info(word: &str, lex: &CaseProfile) -> TokenInfo {
     let mut wh = Hasher::new(2);
     let mut lh = Hasher::new(1);
     let mut sh = Hasher::new(3);
@@ -287,19 +287,53 @@ pub fn token_info(word: &str, lex: &CaseLexicon) -> TokenInfo {
     }
 }
 
+/// How a sentence is written, which changes what a word's case says about it: in a headline
+/// in capitals "SAYS" is no name, in a title-cased one "Says" is not either.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub enum SentenceCase {
+    /// Running text.
+    #[default]
+    Text = 0,
+    /// Mostly all-caps words: a headline or a sports table in capitals.
+    Capitals = 1,
+    /// Mostly title-case words: a title-cased headline.
+    TitleCase = 2,
+}
+
+impl SentenceCase {
+    /// Every value, in [`index`](Self::index) order.
+    pub const ALL: [SentenceCase; 3] = [
+        SentenceCase::Text,
+        SentenceCase::Capitals,
+        SentenceCase::TitleCase,
+    ];
+
+    /// The value hashed into features and used as a table index. Fixed: the built-in weights
+    /// were trained with these features.
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// [`index`](Self::index) as a feature-hash input.
+    #[inline]
+    fn code(self) -> u64 {
+        self as u64
+    }
+}
+
 /// Sentence-wide context: headlines and sports tables in capitals, title-cased headlines.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct SentenceInfo {
-    /// 1 = mostly all-caps words, 2 = mostly title-case words, 0 = normal text.
-    pub mode: u8,
+    pub case: SentenceCase,
 }
 
 /// Fills `infos` with one [`TokenInfo`] per word (reusing its allocation) and returns the
 /// sentence context.
 pub fn analyse_sentence(
     words: &[&str],
-    lex: &CaseLexicon,
-    gaz: &Gazetteer,
+    lex: &CaseProfile,
+    gaz: &PhraseLists,
     infos: &mut Vec<TokenInfo>,
 ) -> SentenceInfo {
     infos.clear();
@@ -325,14 +359,14 @@ pub fn sentence_info<T: TokenFacts>(infos: &[T]) -> SentenceInfo {
             _ => {}
         }
     }
-    let mode = if alpha >= 2 && caps * 10 >= alpha * 7 {
-        1
+    let case = if alpha >= 2 && caps * 10 >= alpha * 7 {
+        SentenceCase::Capitals
     } else if alpha >= 3 && title * 10 >= alpha * 8 {
-        2
+        SentenceCase::TitleCase
     } else {
-        0
+        SentenceCase::Text
     };
-    SentenceInfo { mode }
+    SentenceInfo { case }
 }
 
 /// Sentinel infos for positions outside the sentence.
@@ -364,7 +398,7 @@ pub fn token_features(
     let Some(t) = infos.get(i) else {
         return 0;
     };
-    let n = unigram_features(t, sent.mode != 1, out);
+    let n = unigram_features(t, sent.case != SentenceCase::Capitals, out);
     n + context_features(infos, sent, i, out, n)
 }
 
@@ -419,7 +453,7 @@ pub fn context_features(
     let lower_of = |x: Option<&TokenInfo>, end: u64| x.map_or(end, |x| x.lower);
     let shape_of = |x: Option<&TokenInfo>, end: u64| x.map_or(end, |x| x.shape);
     let ss_of = |x: Option<&TokenInfo>| x.map_or(0u64, |x| u64::from(x.short_shape));
-    let mode = u64::from(sent.mode);
+    let sentence = sent.case.code();
     let initial = u64::from(i == 0 || prev.is_some_and(|p| p.short_shape == SS_PUNCT && i == 1));
 
     push(key(12, lower_of(prev, BOS)));
@@ -440,12 +474,15 @@ pub fn context_features(
             | ss_of(next) << 12
             | ss_of(next2) << 16,
     ));
-    push(key(23, pair(initial, u64::from(t.short_shape) | mode << 8)));
+    push(key(
+        23,
+        pair(initial, u64::from(t.short_shape) | sentence << 8),
+    ));
     push(key(
         24,
-        u64::from(t.case) | u64::from(t.short_shape) << 8 | mode << 16 | initial << 24,
+        u64::from(t.case) | u64::from(t.short_shape) << 8 | sentence << 16 | initial << 24,
     ));
-    push(key(25, pair(t.lower, mode)));
+    push(key(25, pair(t.lower, sentence)));
     push(key(
         26,
         u64::from(prev.map_or(9, |p| p.case))
@@ -545,23 +582,28 @@ pub fn shape_window_feature(prev2: u8, prev: u8, cur: u8, next: u8, next2: u8) -
     )
 }
 
-/// The features of a token's short shape and case bucket in the sentence mode, at a sentence
-/// start (`initial`) or not.
-pub fn profile_features(case: u8, short_shape: u8, mode: u8, initial: bool) -> [u32; 2] {
+/// The features of a token's short shape and case bucket in a sentence written `sentence`, at
+/// a sentence start (`initial`) or not.
+pub fn profile_features(
+    case: u8,
+    short_shape: u8,
+    sentence: SentenceCase,
+    initial: bool,
+) -> [u32; 2] {
     let initial = u64::from(initial);
-    let mode = u64::from(mode);
+    let sentence = sentence.code();
     [
-        key(23, pair(initial, u64::from(short_shape) | mode << 8)),
+        key(23, pair(initial, u64::from(short_shape) | sentence << 8)),
         key(
             24,
-            u64::from(case) | u64::from(short_shape) << 8 | mode << 16 | initial << 24,
+            u64::from(case) | u64::from(short_shape) << 8 | sentence << 16 | initial << 24,
         ),
     ]
 }
 
-/// The lower-cased word in the sentence mode.
-pub fn mode_feature(lower: u64, mode: u8) -> u32 {
-    key(25, pair(lower, u64::from(mode)))
+/// The lower-cased word in a sentence written `sentence`.
+pub fn sentence_case_feature(lower: u64, sentence: SentenceCase) -> u32 {
+    key(25, pair(lower, sentence.code()))
 }
 
 /// The case buckets of the token and its neighbours (9 outside the sentence).
@@ -593,7 +635,7 @@ mod tests {
 
     #[test]
     fn shapes_and_flags() {
-        let lex = CaseLexicon::default();
+        let lex = CaseProfile::default();
         let a = token_info("Smith", &lex);
         let b = token_info("Jones", &lex);
         assert_eq!(a.shape, b.shape);
@@ -610,8 +652,8 @@ mod tests {
 
     #[test]
     fn features_are_deterministic_and_bounded() {
-        let lex = CaseLexicon::default();
-        let gaz = Gazetteer::default();
+        let lex = CaseProfile::default();
+        let gaz = PhraseLists::default();
         let words = ["PARIS", "1996-08-30", "", "é", "Ünïcode"];
         let mut infos = Vec::new();
         let s = analyse_sentence(&words, &lex, &gaz, &mut infos);

@@ -2,18 +2,18 @@
 //!
 //! A first-order structured (averaged) perceptron over hashed sparse features, decoded with
 //! Viterbi under BIO constraints. Written by hand rather than taken from a crate because it is
-//! the hot path of the product (every token of every article passes through it) and must run
-//! well above 5 MB/s per core with no per-token allocation; the features ([`features`]) are
+//! the hot path of the product (every token of every article passes through it) and must
+//! meet its speed target (docs/performance.md) with no per-token allocation; the features ([`features`]) are
 //! shared verbatim by the trainer ([`train`]) so training and inference cannot disagree.
 //!
 //! The weights (`data/ner/weights.bin`) are distilled from spaCy's MIT-licensed small English
 //! model run over newswire text (silver labels), with PETRARCH2-derived gazetteer features; see
 //! `tools/ner/README.md` for how to regenerate them.
 
+pub mod case_profile;
 pub mod features;
-pub mod gazetteer;
-pub mod lexicon;
 pub mod model;
+pub mod phrase_lists;
 pub mod train;
 mod word_index;
 
@@ -23,10 +23,10 @@ use std::ops::{Add, Sub};
 
 use thiserror::Error;
 
-use crate::extract::events::lexicon::FxBuild;
-use features::{MAX_FEATURES, Neighbour, TokenCodes, TokenInfo};
-use gazetteer::Gazetteer;
+use crate::extract::hash::FxBuild;
+use features::{MAX_FEATURES, Neighbour, SentenceCase, TokenCodes, TokenInfo};
 use model::{Model, NUM_TAGS};
+use phrase_lists::PhraseLists;
 use word_index::WordIndex;
 
 /// Why a tagger could not be built.
@@ -130,14 +130,14 @@ const NEG_INF: i32 = -(1 << 28);
 /// The tagger. Built once, shared by threads (`Send + Sync`, immutable).
 pub struct NerTagger {
     model: Model,
-    gazetteer: Gazetteer,
+    phrase_lists: PhraseLists,
     cache: WordCache,
     /// Exact word form -> index into `words` and `headline_rows`, for the model's frequent
     /// words.
     vocab: WordIndex,
     /// Per frequent word: its token codes and pre-summed rows in ordinary text.
     words: Vec<VocabWord>,
-    /// Per frequent word: its own row in all-caps and in title-case sentences (modes 1 and 2).
+    /// Per frequent word: its own row in all-caps and in title-case sentences ([`SentenceCase::Capitals`] and [`SentenceCase::TitleCase`]).
     /// Kept apart because such sentences are rare: the record a token of ordinary text reads
     /// ([`VocabWord`]) then fills two cache lines instead of four, and scoring is memory-bound.
     headline_rows: Vec<[Row; 2]>,
@@ -167,8 +167,7 @@ struct VocabWord {
 
 const _: () = assert!(std::mem::size_of::<VocabWord>() == 128);
 
-/// A token outside the tagger's vocabulary, in [`NerTagger::tag_with_ids`].
-pub const NO_WORD: u32 = u32::MAX;
+pub use crate::extract::text::tokens::NO_WORD;
 
 /// Hands out [`NerTagger::vocab_id`]s.
 static NEXT_VOCAB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -189,7 +188,7 @@ impl WordCache {
         let mut slots = vec![(0u32, [0i32; NUM_TAGS]); cap];
         let mut keys = [0u32; MAX_FEATURES];
         for w in &model.vocab {
-            let t = features::token_info(w, &model.lexicon);
+            let t = features::token_info(w, &model.case_profile);
             let n = features::unigram_features(&t, true, &mut keys);
             let mut s = [0i32; NUM_TAGS];
             for &k in &keys[..n] {
@@ -246,7 +245,7 @@ fn sum_keys(model: &Model, keys: &[u32]) -> Row {
 /// are integer sums, so summing in another order gives exactly the same emissions.
 #[derive(Clone, Copy)]
 struct WordRows {
-    /// Unigram and mode features of the token itself, in one sentence mode.
+    /// Unigram and sentence-case features of the token itself, in one [`SentenceCase`].
     own: Row,
     /// Added to the token after it, the one before it, two after, two before.
     as_prev: Row,
@@ -301,15 +300,15 @@ impl WordRows {
     }
 
     /// The rows of a word with facts `info` (`gaz` left 0: it depends on the sentence) in
-    /// sentence mode `mode` (0 text, 1 all caps, 2 title case).
-    fn new(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> WordRows {
+    /// a sentence written `sentence`.
+    fn new(model: &Model, cache: &WordCache, info: &TokenInfo, sentence: SentenceCase) -> WordRows {
         let mut nb = [0u32; 2];
         let mut rel = |r: Neighbour| {
             let n = features::neighbour_features(Some(info), r, &mut nb);
             sum_keys(model, &nb[..n])
         };
         WordRows {
-            own: own_row(model, cache, info, mode),
+            own: own_row(model, cache, info, sentence),
             as_prev: rel(Neighbour::Prev),
             as_next: rel(Neighbour::Next),
             as_prev2: rel(Neighbour::Prev2),
@@ -318,11 +317,12 @@ impl WordRows {
     }
 }
 
-/// The summed weights of a word's own features (unigram and mode) in sentence mode `mode`.
-fn own_row(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> Row {
+/// The summed weights of a word's own features (unigram and sentence case) in a sentence
+/// written `sentence`.
+fn own_row(model: &Model, cache: &WordCache, info: &TokenInfo, sentence: SentenceCase) -> Row {
     // Exactly what the plain scorer does: the word cache (keyed by the low 32 bits of the word
     // hash) when it answers, else the features; no exact word in all caps.
-    let cached = if mode != 1 {
+    let cached = if sentence != SentenceCase::Capitals {
         cache.get(info.word)
     } else {
         None
@@ -331,23 +331,26 @@ fn own_row(model: &Model, cache: &WordCache, info: &TokenInfo, mode: u8) -> Row 
         Some(s) => *s,
         None => {
             let mut keys = [0u32; MAX_FEATURES];
-            let n = features::unigram_features(info, mode != 1, &mut keys);
+            let n = features::unigram_features(info, sentence != SentenceCase::Capitals, &mut keys);
             sum_keys(model, &keys[..n])
         }
     };
-    model.add_feature(features::mode_feature(info.lower, mode), &mut row);
+    model.add_feature(
+        features::sentence_case_feature(info.lower, sentence),
+        &mut row,
+    );
     row
 }
 
 /// Number of case buckets the tables cover (the lexicon only holds `0..BUCKETS`).
-const CASES: usize = lexicon::BUCKETS as usize;
+const CASES: usize = case_profile::BUCKETS as usize;
 /// Short shapes are `0..SHAPES` (0 = outside the sentence).
 const SHAPES: usize = features::MAX_SHORT_SHAPE as usize + 1;
 /// Index of "outside the sentence" in the case-window table (the feature writes 9).
 const CASE_OUT: usize = CASES;
 
 /// Pre-summed weights of the features that depend only on a few small codes (short shapes,
-/// case buckets, sentence mode, gazetteer bits) and of the sentence-edge sentinels. Built
+/// case buckets, sentence case, gazetteer bits) and of the sentence-edge sentinels. Built
 /// once at load time from the same feature functions, so each is one read instead of a hash
 /// and a probe of the big weight table.
 struct SmallTables {
@@ -357,7 +360,7 @@ struct SmallTables {
     eos_next2: Row,
     /// Short shapes of the 5-token window, 3 bits each (prev2 lowest).
     shape_window: Vec<Row>,
-    /// `[case][short shape][mode][initial]`.
+    /// `[case][short shape][sentence case][initial]`.
     profile: Vec<Row>,
     /// `[prev case or out][case][next case or out]`.
     case_window: Vec<Row>,
@@ -383,9 +386,9 @@ impl SmallTables {
         let mut profile = Vec::with_capacity(CASES * SHAPES * 3 * 2);
         for case in 0..CASES {
             for ss in 0..SHAPES {
-                for mode in 0..3u8 {
+                for sentence in SentenceCase::ALL {
                     for initial in [false, true] {
-                        let k = features::profile_features(case as u8, ss as u8, mode, initial);
+                        let k = features::profile_features(case as u8, ss as u8, sentence, initial);
                         profile.push(sum_keys(model, &k));
                     }
                 }
@@ -434,7 +437,7 @@ struct Scratch {
     which: Vec<u32>,
     /// The facts of the tokens scored from their features (unknown words), in token order.
     oov: Vec<TokenInfo>,
-    /// Per token: its rows in the sentence's mode.
+    /// Per token: its rows in the sentence's [`SentenceCase`].
     rows: Vec<WordRows>,
     /// The Viterbi's best scores per token.
     deltas: Vec<[i32; NUM_TAGS]>,
@@ -462,11 +465,11 @@ static BUILTIN_WEIGHTS: &[u8] = include_bytes!("../../../../data/ner/weights.bin
 impl NerTagger {
     /// The tagger with the weights and lists embedded in the crate.
     pub fn builtin() -> Result<NerTagger, NerError> {
-        NerTagger::from_parts(BUILTIN_WEIGHTS, Gazetteer::builtin())
+        NerTagger::from_parts(BUILTIN_WEIGHTS, PhraseLists::builtin())
     }
 
     /// A tagger from a weight file's bytes and a gazetteer (the trainer and tests use this).
-    pub fn from_parts(weights: &[u8], gazetteer: Gazetteer) -> Result<NerTagger, NerError> {
+    pub fn from_parts(weights: &[u8], phrase_lists: PhraseLists) -> Result<NerTagger, NerError> {
         let model = Model::from_bytes(weights)?;
         let cache = WordCache::build(&model);
         // Word form -> index, to skip a word given twice; the tagger keeps it as a `WordIndex`.
@@ -478,23 +481,23 @@ impl NerTagger {
             if vocab.contains_key(w.as_str()) {
                 continue;
             }
-            let mut info = features::token_info(w, &model.lexicon);
-            info.gaz_head = Some(gazetteer.head(info.lower));
+            let mut info = features::token_info(w, &model.case_profile);
+            info.gaz_head = Some(phrase_lists.head(info.lower));
             let Ok(ix) = u32::try_from(words.len()) else {
                 break;
             };
             if ix >= OOV {
                 break;
             }
-            let rows = WordRows::new(&model, &cache, &info, 0).narrow();
+            let rows = WordRows::new(&model, &cache, &info, SentenceCase::Text).narrow();
             words.push(VocabWord {
                 codes: TokenCodes::from(&info),
                 rows: rows.unwrap_or_default(),
                 rows_fit: rows.is_some(),
             });
             headline_rows.push([
-                own_row(&model, &cache, &info, 1),
-                own_row(&model, &cache, &info, 2),
+                own_row(&model, &cache, &info, SentenceCase::Capitals),
+                own_row(&model, &cache, &info, SentenceCase::TitleCase),
             ]);
             vocab.insert(w.as_str(), ix);
         }
@@ -502,7 +505,7 @@ impl NerTagger {
         let small = SmallTables::build(&model);
         Ok(NerTagger {
             model,
-            gazetteer,
+            phrase_lists,
             cache,
             vocab,
             words,
@@ -596,30 +599,35 @@ impl NerTagger {
                     codes.push(word.codes);
                 }
                 _ => {
-                    let info = features::token_info(w, &self.model.lexicon);
+                    let info = features::token_info(w, &self.model.case_profile);
                     which.push(OOV | oov.len() as u32);
                     codes.push(TokenCodes::from(&info));
                     oov.push(info);
                 }
             }
         }
-        self.gazetteer.mark(codes);
+        self.phrase_lists.mark(codes);
         let sent = features::sentence_info(codes);
         let tokens = Tokens { codes, which, oov };
-        let em = self.emissions(tokens, rows, sent.mode);
+        let em = self.emissions(tokens, rows, sent.case);
         let mut path = Vec::with_capacity(words.len());
         viterbi_i32(&em, &self.model.transitions, deltas, &mut path);
         (em, path)
     }
 
-    /// Each token's rows in the sentence's mode `m` (0 to 2), in `buf`: a frequent word's
+    /// Each token's rows in a sentence written `sentence`, in `buf`: a frequent word's
     /// own row in ordinary text is in its record, else in its headline rows; an unknown
     /// word's are summed from its features (`gaz` plays no part in them). Part of the body of
     /// [`emissions`](Self::emissions), so that widening the records' 16-bit rows is compiled
     /// with AVX2 too (one sign-extending load per eight scores); filled in place, since a
     /// returned row set would be moved with a call to `memcpy`.
     #[inline(always)]
-    fn fill_rows<'b>(&self, tokens: Tokens, buf: &'b mut Vec<WordRows>, m: u8) -> &'b [WordRows] {
+    fn fill_rows<'b>(
+        &self,
+        tokens: Tokens,
+        buf: &'b mut Vec<WordRows>,
+        sentence: SentenceCase,
+    ) -> &'b [WordRows] {
         let n = tokens.which.len();
         // The buffer only grows, so a sentence writes each row once.
         if buf.len() < n {
@@ -628,15 +636,17 @@ impl NerTagger {
         for (r, &k) in buf.iter_mut().zip(tokens.which) {
             if k & OOV != 0 {
                 if let Some(info) = tokens.oov.get((k & !OOV) as usize) {
-                    *r = WordRows::new(&self.model, &self.cache, info, m);
+                    *r = WordRows::new(&self.model, &self.cache, info, sentence);
                 }
                 continue;
             }
             if let Some(word) = self.words.get(k as usize) {
                 r.widen_from(&word.rows);
             }
-            if let (1 | 2, Some(h)) = (m, self.headline_rows.get(k as usize)) {
-                r.own = h[usize::from(m) - 1];
+            if let (SentenceCase::Capitals | SentenceCase::TitleCase, Some(h)) =
+                (sentence, self.headline_rows.get(k as usize))
+            {
+                r.own = h[sentence.index() - 1];
             }
         }
         &buf[..n]
@@ -646,13 +656,18 @@ impl NerTagger {
     /// [`features::token_features`], taken from the pre-summed rows where a feature depends on
     /// one word type or a few small codes, and probed in the weight table for the word-pair
     /// features. Scoring is memory-bound; this turns ~20 random probes per token into ~4.
-    fn emissions(&self, tokens: Tokens, rows: &mut Vec<WordRows>, mode: u8) -> Vec<Row> {
+    fn emissions(
+        &self,
+        tokens: Tokens,
+        rows: &mut Vec<WordRows>,
+        sentence: SentenceCase,
+    ) -> Vec<Row> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.emissions_avx2(tokens, rows, mode) };
+            return unsafe { self.emissions_avx2(tokens, rows, sentence) };
         }
-        self.emissions_portable(tokens, rows, mode)
+        self.emissions_portable(tokens, rows, sentence)
     }
 
     /// [`emissions`](Self::emissions) compiled with AVX2: a row of nine scores is then one
@@ -666,19 +681,24 @@ impl NerTagger {
         &self,
         tokens: Tokens,
         rows: &mut Vec<WordRows>,
-        mode: u8,
+        sentence: SentenceCase,
     ) -> Vec<Row> {
-        self.emissions_portable(tokens, rows, mode)
+        self.emissions_portable(tokens, rows, sentence)
     }
 
     /// The body of [`emissions`](Self::emissions), for any target.
     #[inline(always)]
-    fn emissions_portable(&self, tokens: Tokens, rows: &mut Vec<WordRows>, mode: u8) -> Vec<Row> {
+    fn emissions_portable(
+        &self,
+        tokens: Tokens,
+        rows: &mut Vec<WordRows>,
+        sentence: SentenceCase,
+    ) -> Vec<Row> {
         let infos = tokens.codes;
-        let rows = self.fill_rows(tokens, rows, mode.min(2));
+        let rows = self.fill_rows(tokens, rows, sentence);
         let n = infos.len();
         let sm = &self.small;
-        let m = usize::from(mode).min(2);
+        let m = sentence.index();
         let ss_at = |j: usize| infos.get(j).map_or(0u8, |x| x.short_shape);
         let mut em = Vec::with_capacity(n);
         // A token's pair features come from the boundaries before and after it; the
@@ -748,7 +768,7 @@ impl NerTagger {
                 let code = ((case * SHAPES + usize::from(ss)) * 3 + m) * 2 + usize::from(initial);
                 add_row(&mut s, &sm.profile[code]);
             } else {
-                for k in features::profile_features(t.case, ss, mode, initial) {
+                for k in features::profile_features(t.case, ss, sentence, initial) {
                     self.model.add_feature(k, &mut s);
                 }
             }
@@ -1147,11 +1167,12 @@ mod tests {
     /// pre-summed scorer must give exactly these.
     fn reference_emissions(t: &NerTagger, words: &[&str]) -> Vec<[i32; NUM_TAGS]> {
         let mut infos = Vec::new();
-        let sent = features::analyse_sentence(words, &t.model.lexicon, &t.gazetteer, &mut infos);
+        let sent =
+            features::analyse_sentence(words, &t.model.case_profile, &t.phrase_lists, &mut infos);
         let mut keys = [0u32; MAX_FEATURES];
         (0..infos.len())
             .map(|i| {
-                let cached = if sent.mode != 1 {
+                let cached = if sent.case != SentenceCase::Capitals {
                     t.cache.get(infos[i].word)
                 } else {
                     None

@@ -22,8 +22,8 @@
 //! and this way one probe costs at most one cache miss (four slots per cache line).
 
 use super::NerError;
+use super::case_profile::{BUCKETS, CaseProfile};
 use super::features::FEATURE_SET_VERSION;
-use super::lexicon::{BUCKETS, CaseLexicon};
 
 /// O, then B/I for PER, ORG, LOC, MISC.
 pub const NUM_TAGS: usize = 9;
@@ -64,11 +64,11 @@ pub struct Model {
     slots: Vec<Slot>,
     mask: usize,
     /// One bit per [`filter_bit`] of the keys in `slots`: a key whose bit is clear is not in
-    /// the table. The table (4 MiB) does not fit in a core's cache and a third of the probes
+    /// the table. The table (4 MiB) does not fit in a core's cache and many of the probes
     /// (unseen word pairs) are for keys it lacks; this filter (128 KiB) does, and answers
     /// most of those without touching the table.
     present: Vec<u64>,
-    pub lexicon: CaseLexicon,
+    pub case_profile: CaseProfile,
     /// Frequent word forms, for the tagger's cache of word-only feature sums.
     pub vocab: Vec<String>,
     n_features: usize,
@@ -79,7 +79,7 @@ pub struct RawModel {
     pub transitions: [[f32; NUM_TAGS]; NUM_TAGS + 1],
     /// (feature key, weight row), any order.
     pub features: Vec<(u32, [f32; NUM_TAGS])>,
-    pub lexicon: Vec<(u32, u8)>,
+    pub case_profile: Vec<(u32, u8)>,
     /// Frequent word forms, most frequent first (at most 255 bytes each).
     pub vocab: Vec<String>,
 }
@@ -198,13 +198,13 @@ impl Model {
                 "lexicon count larger than the file".into(),
             ));
         }
-        let mut lexicon = CaseLexicon::default();
-        lexicon.map.reserve(n_lex);
+        let mut case_profile = CaseProfile::default();
+        case_profile.map.reserve(n_lex);
         for _ in 0..n_lex {
             let k = r.u32()?;
             let b = r.take(1)?[0];
             if b < BUCKETS {
-                lexicon.map.insert(k, b);
+                case_profile.map.insert(k, b);
             }
         }
         let n_vocab = r.u32()? as usize;
@@ -227,7 +227,7 @@ impl Model {
             slots,
             mask,
             present,
-            lexicon,
+            case_profile,
             n_features: n,
         })
     }
@@ -304,7 +304,7 @@ impl RawModel {
                 }
             }
         }
-        let mut lex = self.lexicon.clone();
+        let mut lex = self.case_profile.clone();
         lex.sort_unstable();
         out.extend_from_slice(&(lex.len() as u32).to_le_bytes());
         for (k, b) in lex {
@@ -378,7 +378,7 @@ mod tests {
                 (7, [1.0, -4.0, 0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0]),
                 (3, [0.0; NUM_TAGS]),
             ],
-            lexicon: vec![(42, 3)],
+            case_profile: vec![(42, 3)],
             vocab: vec!["the".into()],
         };
         let (bytes, kept) = raw.to_bytes(0.01);
@@ -393,7 +393,7 @@ mod tests {
         m.add_feature(99, &mut z);
         assert_eq!(z, [0; NUM_TAGS]);
         assert!(m.transitions[0][1] < 0);
-        assert_eq!(m.lexicon.bucket(42), 3);
+        assert_eq!(m.case_profile.bucket(42), 3);
         assert_eq!(m.vocab, vec!["the".to_string()]);
     }
 
@@ -430,7 +430,7 @@ mod tests {
         let raw = RawModel {
             transitions: [[0.0; NUM_TAGS]; NUM_TAGS + 1],
             features: vec![],
-            lexicon: vec![],
+            case_profile: vec![],
             vocab: vec![],
         };
         let (bytes, _) = raw.to_bytes(0.0);

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
+use super::case_profile::{CaseCounts, CaseProfile};
 use super::features::{
     MAX_FEATURES, TokenInfo, analyse_sentence, lower_hash, token_features, token_info,
 };
-use super::gazetteer::Gazetteer;
-use super::lexicon::{CaseCounts, CaseLexicon};
 use super::model::{NUM_TAGS, RawModel};
+use super::phrase_lists::PhraseLists;
 use super::viterbi;
 
 /// One labelled sentence: words and their tag ids (see [`super::tags`]).
@@ -44,7 +44,7 @@ impl Default for TrainOptions {
 /// sentences say nothing about how a word is normally written, so they are skipped.
 pub fn build_case_lexicon(sentences: &[TrainSentence]) -> Vec<(u32, u8)> {
     let mut counts: HashMap<u32, CaseCounts> = HashMap::new();
-    let empty = CaseLexicon::default();
+    let empty = CaseProfile::default();
     for s in sentences {
         let infos: Vec<TokenInfo> = s.words.iter().map(|w| token_info(w, &empty)).collect();
         let caps = infos
@@ -123,11 +123,11 @@ struct Compiled {
 pub fn train(
     train: &[TrainSentence],
     lexicon: &[(u32, u8)],
-    gazetteer: &Gazetteer,
+    phrase_lists: &PhraseLists,
     opts: &TrainOptions,
     mut report: impl FnMut(EpochStats),
 ) -> RawModel {
-    let mut lex = CaseLexicon::default();
+    let mut lex = CaseProfile::default();
     for &(k, b) in lexicon {
         lex.insert(u64::from(k), b);
     }
@@ -139,7 +139,7 @@ pub fn train(
     let mut tok_key_off: Vec<u32> = vec![0];
     for s in train {
         let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
-        let sent = analyse_sentence(&words, &lex, gazetteer, &mut infos);
+        let sent = analyse_sentence(&words, &lex, phrase_lists, &mut infos);
         for i in 0..words.len() {
             let n = token_features(&infos, sent, i, &mut keys);
             for &k in &keys[..n] {
@@ -283,7 +283,7 @@ pub fn train(
     RawModel {
         transitions,
         features,
-        lexicon: lexicon.to_vec(),
+        case_profile: lexicon.to_vec(),
         vocab: Vec::new(),
     }
 }
@@ -322,7 +322,7 @@ mod tests {
             ));
         }
         let lex = build_case_lexicon(&data);
-        let gaz = Gazetteer::default();
+        let gaz = PhraseLists::default();
         let raw = train(
             &data,
             &lex,

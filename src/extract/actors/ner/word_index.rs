@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::extract::events::lexicon::FxBuild;
+use crate::extract::hash::FxBuild;
 
 /// Longest word kept inside a slot.
 const INLINE: usize = 24;

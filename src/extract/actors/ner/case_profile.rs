@@ -5,7 +5,7 @@
 //! shape is gone, but "says" is nearly always lower-case in running text and "russia" nearly
 //! always capitalised.
 
-use super::gazetteer::IdMap;
+use crate::extract::hash::IdMap;
 
 /// No information about the word.
 pub const UNKNOWN: u8 = 0;
@@ -14,7 +14,7 @@ pub const BUCKETS: u8 = 6;
 
 /// Lower-cased word (32-bit hash) -> case bucket.
 #[derive(Default, Clone)]
-pub struct CaseLexicon {
+pub struct CaseProfile {
     pub(crate) map: IdMap<u32, u8>,
 }
 
@@ -49,7 +49,7 @@ impl CaseCounts {
     }
 }
 
-impl CaseLexicon {
+impl CaseProfile {
     /// The bucket of a word given its lower-case hash.
     #[inline]
     pub fn bucket(&self, lower_hash: u64) -> u8 {

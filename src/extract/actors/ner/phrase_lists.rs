@@ -5,8 +5,7 @@
 //! token sequence. Membership is only a *feature*: the perceptron learns how far to trust it,
 //! so ambiguous entries ("turkey", "chase") do no harm in lower-case text.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::extract::hash::IdMap;
 
 use super::features::{PHRASE_SEED, TokenFacts, lower_hash, phrase_extend};
 
@@ -19,36 +18,13 @@ pub const MAX_PHRASE: usize = 5;
 /// Bit set on a phrase-hash entry that is a proper prefix of a longer phrase.
 const PREFIX: u8 = 0x80;
 
-/// Keys are already well-mixed 64-bit hashes: hashing them again would only cost time.
-#[derive(Default)]
-pub struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdentityHasher>>;
-
 /// Bits of the presence filter: 128 KiB, for ~10^5 phrase hashes (a few percent of absent
 /// hashes pass), small enough to stay in the L2 cache.
 const FILTER_BITS: u32 = 20;
 
 /// Case-insensitive multi-word phrase matcher over token hashes.
 #[derive(Default)]
-pub struct Gazetteer {
+pub struct PhraseLists {
     /// phrase hash -> bit set of lists (bit i = `LISTS[i]`), plus [`PREFIX`].
     phrases: IdMap<u64, u8>,
     /// A bit per key of `phrases` (top bits of the hash): most tokens start no phrase and
@@ -59,7 +35,7 @@ pub struct Gazetteer {
 }
 
 /// The phrases of `phrase<TAB>list` lines, as tokens, with their list's bit (see
-/// [`Gazetteer::from_tsv`] for what is skipped).
+/// [`PhraseLists::from_tsv`] for what is skipped).
 fn phrase_rows(tsv: &str) -> impl Iterator<Item = (Vec<&str>, usize)> {
     tsv.lines()
         .filter(|line| !line.starts_with('#'))
@@ -71,21 +47,21 @@ fn phrase_rows(tsv: &str) -> impl Iterator<Item = (Vec<&str>, usize)> {
         })
 }
 
-/// The word and bit of a phrase hash in [`Gazetteer::present`].
+/// The word and bit of a phrase hash in [`PhraseLists::present`].
 #[inline]
 fn filter_bit(phrase_hash: u64) -> (usize, u64) {
     let b = (phrase_hash >> (64 - FILTER_BITS)) as usize;
     (b / 64, 1 << (b % 64))
 }
 
-impl Gazetteer {
+impl PhraseLists {
     /// The lists shipped with the crate.
-    pub fn builtin() -> Gazetteer {
-        Gazetteer::from_tsv(include_str!("../../../../data/ner/gazetteer.tsv"))
+    pub fn builtin() -> PhraseLists {
+        PhraseLists::from_tsv(include_str!("../../../../data/ner/gazetteer.tsv"))
     }
 
     /// Parses `phrase<TAB>list` lines; `#` comments, blank lines and unknown lists are skipped.
-    pub fn from_tsv(tsv: &str) -> Gazetteer {
+    pub fn from_tsv(tsv: &str) -> PhraseLists {
         let mut phrases: IdMap<u64, u8> = IdMap::default();
         for (toks, bit) in phrase_rows(tsv) {
             let mut h = PHRASE_SEED;
@@ -107,7 +83,7 @@ impl Gazetteer {
                 present[word] |= bit;
             }
         }
-        Gazetteer { phrases, present }
+        PhraseLists { phrases, present }
     }
 
     /// Number of distinct phrase-hash entries (full phrases and prefixes).
@@ -178,14 +154,14 @@ impl Gazetteer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::case_profile::CaseProfile;
     use super::super::features::{TokenInfo, token_info};
-    use super::super::lexicon::CaseLexicon;
     use super::*;
 
     #[test]
     fn marks_multiword_phrases_case_insensitively() {
-        let g = Gazetteer::from_tsv("# c\nnew york\tloc\nyork\tsurname\nbad line\n");
-        let lex = CaseLexicon::default();
+        let g = PhraseLists::from_tsv("# c\nnew york\tloc\nyork\tsurname\nbad line\n");
+        let lex = CaseProfile::default();
         let mut infos: Vec<TokenInfo> = ["in", "NEW", "York", "today"]
             .iter()
             .map(|w| token_info(w, &lex))
@@ -202,8 +178,8 @@ mod tests {
     #[test]
     fn presence_filter_keeps_every_phrase() {
         let tsv = include_str!("../../../../data/ner/gazetteer.tsv");
-        let g = Gazetteer::from_tsv(tsv);
-        let lex = CaseLexicon::default();
+        let g = PhraseLists::from_tsv(tsv);
+        let lex = CaseProfile::default();
         let mut checked = 0;
         for (toks, bit) in phrase_rows(tsv) {
             let mut infos: Vec<TokenInfo> = toks.iter().map(|w| token_info(w, &lex)).collect();
@@ -223,8 +199,8 @@ mod tests {
     /// marks as looking them up, including for words that start no phrase.
     #[test]
     fn known_heads_mark_the_same() {
-        let g = Gazetteer::from_tsv("new york\tloc\nyork\tsurname\nnew\tgiven\n");
-        let lex = CaseLexicon::default();
+        let g = PhraseLists::from_tsv("new york\tloc\nyork\tsurname\nnew\tgiven\n");
+        let lex = CaseProfile::default();
         assert_eq!(g.head(lower_hash("today")), 0);
         assert_eq!(g.head(lower_hash("York")), 1 << 2);
         assert_eq!(g.head(lower_hash("NEW")), PREFIX | 1 << 3);
@@ -243,7 +219,7 @@ mod tests {
 
     #[test]
     fn builtin_lists_load() {
-        let g = Gazetteer::builtin();
+        let g = PhraseLists::builtin();
         assert!(g.len() > 10_000);
         // The presence filter turns away most hashes that are not phrases.
         let set: u32 = g.present.iter().map(|w| w.count_ones()).sum();
