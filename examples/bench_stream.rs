@@ -405,7 +405,7 @@ fn main() {
         let svc = Service::with_extractor(c.clone(), Arc::clone(&extractor))
             .expect("service")
             .observe(Box::new(move |t: &Ticket| {
-                let ms = timeline::stream::service::end_to_end(t.timestamp_ms, t.received)
+                let ms = timeline::stream::scaffold::end_to_end(t.timestamp_ms, t.received)
                     .as_secs_f64()
                     * 1000.0;
                 if let Ok(mut v) = lat.lock() {

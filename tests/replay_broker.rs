@@ -36,6 +36,17 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// The clock's first millisecond after `t`, once it has come.
+async fn first_ms_after(t: i64) -> i64 {
+    loop {
+        let now = now_ms();
+        if now > t {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// Produces `(partition, timestamp, value)` one at a time, each acknowledged before the next,
 /// so every message is a batch of its own (tansu's in-memory storage fetches whole batches from
 /// their base offset only, so a resume in the middle of a batch would skip its rest).
@@ -188,9 +199,10 @@ async fn time_window_is_exact_with_unordered_timestamps_and_a_wrong_time_index()
         (1, out_a - 9, arts[4].clone()), // out
     ];
     produce_timed(&c, input, &phase_a).await;
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    let from = now_ms();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // tansu times writes by its clock, in milliseconds: phase A was written at or before now,
+    // `from` is the next millisecond, and phase B is written after it.
+    let from = first_ms_after(now_ms()).await;
+    first_ms_after(from).await;
     let to = from + 2 * DAY_MS;
     let phase_b: Vec<(i32, i64, Vec<u8>)> = vec![
         (0, in_a + 1, arts[5].clone()),           // in
@@ -419,10 +431,20 @@ async fn replays_give_the_live_records_every_time_and_leave_the_live_group_alone
     broker.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
-    let (mut broker, c) = support::broker_with_topics("rres", 3).await;
-    let input = support::articles("rres", 30);
+/// A broker holding 30 articles named after `name` in three partitions, each a batch of its
+/// own with timestamps `base + i`, and the records of one uninterrupted replay of them: what
+/// every interrupted replay of the same messages must end up giving.
+struct Resumable {
+    broker: support::TestBroker,
+    c: Config,
+    base: i64,
+    dir: tempfile::TempDir,
+    reference: Vec<(String, String)>,
+}
+
+async fn resumable(name: &str) -> Resumable {
+    let (broker, c) = support::broker_with_topics(name, 3).await;
+    let input = support::articles(name, 30);
     let base = 1_763_500_000_000;
     let msgs: Vec<(i32, i64, Vec<u8>)> = input
         .iter()
@@ -431,15 +453,33 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         .collect();
     produce_timed(&c, &c.stream.input_topics[0], &msgs).await;
     let dir = support::temp_dir();
-    let out_ref = "rres-reference";
-    let out = "rres-resumed";
-    let out_kill = "rres-killed";
-    support::create(&c, &[out_ref, out, out_kill], 2).await;
-
-    // The reference: one uninterrupted replay.
-    let o = options_to(&c, dir.path(), "reference", from_beginning(), out_ref);
+    let out_ref = format!("{name}-reference");
+    support::create(&c, &[&out_ref], 2).await;
+    let o = options_to(&c, dir.path(), "reference", from_beginning(), &out_ref);
     let s_ref = replay(&c, o).await;
-    let reference = records(&read(&c, out_ref, s_ref.records as usize));
+    assert_eq!(s_ref.messages, 30);
+    let reference = records(&read(&c, &out_ref, s_ref.records as usize));
+    assert!(!reference.is_empty(), "the articles give records");
+    Resumable {
+        broker,
+        c,
+        base,
+        dir,
+        reference,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
+    let Resumable {
+        mut broker,
+        c,
+        dir,
+        reference,
+        ..
+    } = resumable("rres").await;
+    let out = "rres-resumed";
+    support::create(&c, &[out], 2).await;
 
     // Interrupted twice by --max-messages, then finished.
     let mut endings = Vec::new();
@@ -472,37 +512,75 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         reference,
         "no record missing, none twice"
     );
+    broker.stop().await;
+}
 
-    // Running it again does nothing: it is complete.
-    let o = options_to(&c, dir.path(), "resumed", from_beginning(), out);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_replay_is_not_redone_and_its_name_keeps_its_window() {
+    let Resumable {
+        mut broker,
+        c,
+        base,
+        dir,
+        ..
+    } = resumable("rdone").await;
+    // The reference replay is complete: running it again does nothing.
+    let out_ref = "rdone-reference";
+    let o = options_to(&c, dir.path(), "reference", from_beginning(), out_ref);
     assert_eq!(replay(&c, o).await.ending, Ending::AlreadyComplete);
     // Another window under the same name is refused, not mixed in.
-    let o = options_to(&c, dir.path(), "resumed", window(base, base + 5), out);
+    let o = options_to(&c, dir.path(), "reference", window(base, base + 5), out_ref);
     let e = start(&c, o).await.unwrap_err();
     assert!(e.to_string().contains("--restart"), "{e}");
+    broker.stop().await;
+}
 
-    // A missing output topic is refused up front (records would be re-sent forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_output_topic_is_refused_up_front() {
+    // Records would be re-sent forever to a topic that does not exist.
+    let (mut broker, c) = support::broker_with_topics("rnowhere", 1).await;
+    let dir = support::temp_dir();
     let o = options_to(
         &c,
         dir.path(),
         "nowhere",
         from_beginning(),
-        "rres-no-such-topic",
+        "rnowhere-no-such-topic",
     );
     let e = start(&c, o).await.unwrap_err();
     assert!(e.to_string().contains("does not exist"), "{e}");
+    broker.stop().await;
+}
 
-    // Killed like a crashed process (slowed down so it is mid-way), then resumed: the
-    // checkpoint still counts every message exactly once; records may repeat (same ids).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replay_resumes_counting_every_message_once() {
+    let Resumable {
+        mut broker,
+        c,
+        dir,
+        reference,
+        ..
+    } = resumable("rkill").await;
+    let out_kill = "rkill-killed";
+    support::create(&c, &[out_kill], 2).await;
+    // Killed like a crashed process (slowed down so it is mid-way) once its checkpoint counts
+    // some messages, then resumed: the checkpoint still counts every message exactly once;
+    // records may repeat (same ids).
     let mut o = options_to(&c, dir.path(), "killed", from_beginning(), out_kill);
     o.max_rate = Some(40.0);
     let h = start(&c, o).await.unwrap();
-    let progress = h.progress().unwrap();
-    support::wait_for(Duration::from_secs(30), "some messages read", || {
-        progress.messages.load(std::sync::atomic::Ordering::Relaxed) >= 12
-    })
+    let file = CheckpointFile::new(dir.path(), "killed");
+    support::wait_for(
+        Duration::from_secs(30),
+        "a checkpoint counting messages",
+        || {
+            file.load()
+                .ok()
+                .flatten()
+                .is_some_and(|cp| cp.totals.messages > 0)
+        },
+    )
     .await;
-    tokio::time::sleep(Duration::from_millis(250)).await;
     h.kill().await;
     let cp = checkpoint(dir.path(), "killed");
     assert!(
@@ -519,12 +597,25 @@ async fn an_interrupted_replay_resumes_and_covers_every_message_exactly_once() {
         .collect();
     let want: BTreeSet<_> = reference.iter().cloned().collect();
     assert_eq!(got, want);
+    broker.stop().await;
+}
 
-    // A live topic still finishes: what arrives after the start is not part of the replay.
-    let mut o = options_to(&c, dir.path(), "live-end", from_beginning(), out_kill);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_of_a_live_topic_ends_where_it_was_when_it_started() {
+    let Resumable {
+        mut broker,
+        c,
+        base,
+        dir,
+        ..
+    } = resumable("rlive-end").await;
+    let out = "rlive-end-out";
+    support::create(&c, &[out], 2).await;
+    // What arrives after the start is not part of the replay.
+    let mut o = options_to(&c, dir.path(), "live-end", from_beginning(), out);
     o.max_rate = Some(200.0);
     let h = start(&c, o).await.unwrap();
-    let more = support::articles("rres-more", 3);
+    let more = support::articles("rlive-end-more", 3);
     let extra: Vec<(i32, i64, Vec<u8>)> = more.iter().map(|v| (0, base, v.clone())).collect();
     produce_timed(&c, &c.stream.input_topics[0], &extra).await;
     let s = h.wait().await.unwrap();

@@ -73,7 +73,13 @@ async fn broker_stopped_and_restarted_loses_nothing() {
         || health.ready().is_err(),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // ...long enough that librdkafka gives every broker up for unreachable...
+    support::wait_for(
+        Duration::from_secs(30),
+        "every broker reported down",
+        || health.brokers_down(),
+    )
+    .await;
 
     // ...and comes back on the same port with the same data.
     broker.restart().await;

@@ -59,6 +59,7 @@ fn run(c: &timeline::config::Config) {
         Arc::clone(&tracker),
         Arc::new(Health::new()),
         Arc::new(Metrics::new()),
+        Arc::new(std::sync::atomic::AtomicBool::new(false)),
         Guarantee::AtLeastOnce,
         Duration::from_secs(10),
     );

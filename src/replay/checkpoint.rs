@@ -10,7 +10,7 @@
 //! the checkpoint passes them, so the totals in the file count every covered message exactly
 //! once, across any number of interruptions and resumes.
 //!
-//! [`Tracker`]: crate::stream::tracker::Tracker
+//! [`Tracker`]: crate::stream::scaffold::Tracker
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -20,7 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::stream::tracker::Tp;
+use crate::stream::scaffold::Tp;
 
 use super::window::Selection;
 

@@ -5,7 +5,7 @@
 //! What makes that safe:
 //!
 //! * **Same ids as the live service**: every message goes through the stream service's own
-//!   [`process`](crate::stream::process) (same extractor, same reference-time rule), so
+//!   [`process`](crate::stream::process::process) (same extractor, same reference-time rule), so
 //!   downstream upserts replace records instead of duplicating them. Records carry the live
 //!   headers plus `replay=true`, `replay.name` (and the extractor version, as always).
 //! * **An exact window on any broker**: the time window is checked on every message's own
@@ -19,10 +19,10 @@
 //!
 //! Modules, one job each: [`window`] (what is selected), [`time_index`] (trusting the broker's
 //! time answer), [`plan`] (start and end of each partition), [`checkpoint`] (the file and its
-//! exact totals), [`throttle`] (`--max-rate`), [`worker`] (one message on the pool),
+//! exact totals), [`throttle`] (`--max-rate`),
 //! [`progress`] (bars or logs), [`run`] (the Kafka replay), [`file`](mod@file) (the JSON-lines replay).
-//! The Kafka plumbing (client settings, publisher, dead letters, tracker, metrics) is the
-//! stream service's.
+//! Both replays are built on the stream service's [`Scaffold`] (extractor, pool, tracker,
+//! publisher, pool-side worker, run handle).
 
 pub mod checkpoint;
 pub mod file;
@@ -32,23 +32,17 @@ pub mod run;
 pub mod throttle;
 pub mod time_index;
 pub mod window;
-pub mod worker;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
 
 use crate::config::{Config, ConfigError, KafkaConfig};
 use crate::extract::ExtractError;
-use crate::stream::health::Health;
-use crate::stream::kafka;
-use crate::stream::metrics::Metrics;
-use crate::stream::publish::{self, Backoff, Publisher, Topics};
+use crate::stream::scaffold::{PipelineError, Publisher, Scaffold, Topics, kafka, topics_of};
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFile, Totals};
 pub use file::{FileOptions, replay_file};
@@ -57,24 +51,7 @@ pub use progress::ProgressMode;
 pub use run::{Replay, ReplayHandle};
 pub use window::{OffsetSpec, Selection, Start, TimeWindow};
 
-/// Header `replay`: `true` on every record a replay writes.
-pub const HEADER_REPLAY: &str = "replay";
-/// Header `replay.name`: the replay's `--name`.
-pub const HEADER_REPLAY_NAME: &str = "replay.name";
-
-/// The headers of a replayed record: the live ones (`article_id`, `extractor_version`,
-/// `schema`) plus `replay=true` and `replay.name`.
-pub fn replay_headers(article_id: &str, name: &str) -> OwnedHeaders {
-    publish::record_headers(article_id)
-        .insert(Header {
-            key: HEADER_REPLAY,
-            value: Some("true"),
-        })
-        .insert(Header {
-            key: HEADER_REPLAY_NAME,
-            value: Some(name),
-        })
-}
+pub use crate::stream::scaffold::{HEADER_REPLAY, HEADER_REPLAY_NAME, replay_headers};
 
 /// The replay's consumer: pass-through properties as the live service's, but outside any group
 /// protocol. Partitions are assigned, offsets are never committed (the checkpoint file is the
@@ -102,30 +79,21 @@ pub fn producer_config(kafka_config: &KafkaConfig) -> ClientConfig {
     c
 }
 
-/// The replay's publisher: records to `output_topic`, dead letters as configured, failed
-/// deliveries re-sent with the live service's backoff (never dropped).
+/// The replay's publisher: records to `output_topic` with the replay headers, dead letters as
+/// configured, failed deliveries re-sent with the live service's backoff (never dropped).
 pub fn publisher(
     config: &Config,
+    scaffold: &Scaffold,
     output_topic: &str,
-    metrics: &Arc<Metrics>,
-    health: &Arc<Health>,
+    name: &str,
 ) -> Result<Publisher, ReplayError> {
-    let s = &config.stream;
-    Publisher::new(
-        &producer_config(&config.kafka),
-        Topics {
-            output: output_topic.to_owned(),
-            dead_letter: config.dead_letter.topic.clone(),
-            max_error_message_bytes: config.dead_letter.max_error_message_bytes,
-        },
-        Some(Backoff {
-            first: Duration::from_millis(s.retry_backoff_ms),
-            max: Duration::from_millis(s.retry_backoff_max_ms),
-        }),
-        Arc::clone(metrics),
-        Arc::clone(health),
-    )
-    .map_err(ReplayError::kafka("cannot create the producer"))
+    let topics = Topics {
+        output: output_topic.to_owned(),
+        ..topics_of(config)
+    };
+    Ok(scaffold
+        .publisher(&producer_config(&config.kafka), topics, true)?
+        .for_replay(name))
 }
 
 /// Options of a Kafka replay. [`ReplayOptions::new`] fills them from the configuration.
@@ -176,17 +144,9 @@ impl ReplayOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Pipeline(#[from] PipelineError),
     #[error("{0}")]
     Invalid(String),
-    #[error("cannot build the extractor: {0}")]
-    Extractor(#[from] ExtractError),
-    #[error("{what}: {source}")]
-    Kafka {
-        what: &'static str,
-        #[source]
-        source: KafkaError,
-    },
     #[error(
         "topic `{topic}` does not exist on the brokers; check --topic (or `stream.input_topics`) and `kafka.bootstrap_servers`"
     )]
@@ -211,15 +171,23 @@ pub enum ReplayError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start the extraction pool: {0}")]
-    Pool(String),
-    #[error("the replay task failed: {0}")]
-    Task(String),
 }
 
 impl ReplayError {
     pub(crate) fn kafka(what: &'static str) -> impl FnOnce(KafkaError) -> ReplayError {
-        move |source| ReplayError::Kafka { what, source }
+        move |source| ReplayError::Pipeline(PipelineError::Kafka { what, source })
+    }
+}
+
+impl From<ConfigError> for ReplayError {
+    fn from(e: ConfigError) -> Self {
+        ReplayError::Pipeline(e.into())
+    }
+}
+
+impl From<ExtractError> for ReplayError {
+    fn from(e: ExtractError) -> Self {
+        ReplayError::Pipeline(e.into())
     }
 }
 

@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::stream::metrics::Metrics;
+use crate::stream::scaffold::{Metrics, Observer};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ impl Progress {
     }
 
     /// A tracker observer counting finished messages into `progress.finished`.
-    pub fn observer(progress: &Arc<Progress>) -> crate::stream::tracker::Observer {
+    pub fn observer(progress: &Arc<Progress>) -> Observer {
         let p = Arc::clone(progress);
         Box::new(move |_| {
             p.finished.fetch_add(1, Ordering::Relaxed);

@@ -18,16 +18,14 @@ use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::extract::Extractor;
-use crate::stream::health::Health;
-use crate::stream::kafka;
-use crate::stream::message::InputMessage;
-use crate::stream::metrics::Metrics;
-use crate::stream::tracker::{InFlightLimits, Tp, Tracker};
+use crate::stream::scaffold::{
+    Health, InputMessage, Metrics, Outcome, PipelineError, Reference, RunHandle, Scaffold, Tp,
+    Tracker, Worker, kafka,
+};
 
 use super::checkpoint::{
     Checkpoint, CheckpointFile, FORMAT_VERSION, Ledger, PartitionCheckpoint, Totals, valid_name,
@@ -36,11 +34,9 @@ use super::plan::{self, PartitionPlan};
 use super::progress::{Part, Progress, spawn_reporter};
 use super::throttle::Throttle;
 use super::window::{Start, TimeWindow};
-use super::worker::{Reference, Worker};
 use super::{
     Ending, ReplayError, ReplayOptions, ReplaySummary, consumer_config, producer_config, publisher,
 };
-use crate::stream::batch::Batches;
 
 /// A checked, not yet started replay.
 pub struct Replay {
@@ -60,10 +56,8 @@ impl std::fmt::Debug for Replay {
 /// A running replay.
 #[derive(Debug)]
 pub struct ReplayHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<Result<ReplaySummary, ReplayError>>,
+    run: RunHandle<ReplaySummary, ReplayError>,
     progress: Option<Arc<Progress>>,
-    killed: Arc<AtomicBool>,
     plan: Vec<PartitionPlan>,
 }
 
@@ -71,22 +65,17 @@ impl ReplayHandle {
     /// Asks the replay to stop reading, finish what is in flight and write its checkpoint
     /// (what Ctrl-C does). Then [`ReplayHandle::wait`].
     pub fn stop(&self) {
-        let _ = self.stop.send(true);
+        self.run.stop();
     }
 
     /// Waits for the end and returns the summary.
     pub async fn wait(self) -> Result<ReplaySummary, ReplayError> {
-        match self.task.await {
-            Ok(r) => r,
-            Err(e) => Err(ReplayError::Task(e.to_string())),
-        }
+        self.run.wait().await
     }
 
     /// Stops at once, like a killed process: nothing more is finished or checkpointed.
     pub async fn kill(self) {
-        self.killed.store(true, Ordering::Release);
-        self.task.abort();
-        let _ = self.task.await;
+        self.run.kill().await;
     }
 
     /// Live counters (none for a replay that had nothing to do).
@@ -101,7 +90,7 @@ impl ReplayHandle {
 
     /// True once the replay task has ended.
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.run.is_finished()
     }
 }
 
@@ -162,14 +151,13 @@ impl Replay {
             }
         }
         let (stop_tx, stop_rx) = watch::channel(false);
-        let killed = Arc::new(AtomicBool::new(false));
         if let Some(cp) = previous.as_ref().filter(|cp| cp.complete) {
             let summary = already_complete(&options, &file, cp);
             return Ok(ReplayHandle {
-                stop: stop_tx,
-                task: tokio::spawn(async move { Ok(summary) }),
+                run: RunHandle::spawn(stop_tx, Arc::new(AtomicBool::new(false)), async move {
+                    Ok(summary)
+                }),
                 progress: None,
-                killed,
                 plan: Vec::new(),
             });
         }
@@ -201,22 +189,20 @@ impl Replay {
         // window.
         writer.write(false)?;
 
-        let s = &config.stream;
         let metrics = Arc::new(Metrics::new());
-        let health = Arc::new(Health::new());
         let progress = Arc::new(Progress::new(
             plan.iter()
                 .map(|p| Part::new(format!("{}/{}", p.topic, p.partition), p.start, p.end))
                 .collect(),
             Arc::clone(&metrics),
         ));
-        let tracker = Tracker::new(
-            InFlightLimits {
-                max_messages: s.max_in_flight_messages,
-                max_bytes: s.max_in_flight_bytes,
-            },
+        let scaffold = Arc::new(Scaffold::new(
+            &config,
+            extractor,
+            "timeline-replay",
+            metrics,
             Some(Progress::observer(&progress)),
-        );
+        )?);
         let consumer: StreamConsumer = consumer_config(&config.kafka, &options.name)
             .create()
             .map_err(ReplayError::kafka("cannot create the consumer"))?;
@@ -228,20 +214,13 @@ impl Replay {
         consumer
             .assign(&tpl)
             .map_err(ReplayError::kafka("cannot assign the partitions"))?;
-        let publisher = publisher(&config, &options.output_topic, &metrics, &health)?;
-        let pool = build_pool(s.workers)?;
-        let worker = Worker {
-            extractor,
-            limits: config.extract.limits(),
-            publisher: Arc::new(publisher),
-            metrics: Arc::clone(&metrics),
-            ledger: Some(Arc::clone(&ledger)),
-            output_topic: Arc::from(options.output_topic.as_str()),
-            name: Arc::from(options.name.as_str()),
-            reference: Reference::MessageTimestamp,
-            killed: Arc::clone(&killed),
-            batches: Arc::new(Batches::new(s.max_batch)),
-        };
+        let publisher = publisher(&config, &scaffold, &options.output_topic, &options.name)?;
+        let counted = Arc::clone(&ledger);
+        let worker = scaffold
+            .worker(Arc::new(publisher), Reference::MessageTimestamp)
+            .on_processed(Arc::new(move |ticket, input, outcome| {
+                counted.note(&ticket.tp, input.offset, counts_of(outcome));
+            }));
         info!(name = %options.name, inputs = ?options.input_topics, output = %options.output_topic,
             window = %options.selection.window, partitions = plan.len(), "replay started");
         let state = Loop {
@@ -257,23 +236,20 @@ impl Replay {
                 })
                 .collect(),
             index: index_of(&plan),
-            tracker,
+            tracker: Arc::clone(&scaffold.tracker),
             ledger,
             worker,
-            pool,
+            health: Arc::clone(&scaffold.health),
+            scaffold: Arc::clone(&scaffold),
             progress: Arc::clone(&progress),
-            health,
             window: options.selection.window,
             writer,
-            grace: Duration::from_millis(s.shutdown_grace_ms),
+            grace: Duration::from_millis(config.stream.shutdown_grace_ms),
             options,
         };
-        let task = tokio::spawn(state.run(stop_rx));
         Ok(ReplayHandle {
-            stop: stop_tx,
-            task,
+            run: RunHandle::spawn(stop_tx, Arc::clone(&scaffold.killed), state.run(stop_rx)),
             progress: Some(progress),
-            killed,
             plan,
         })
     }
@@ -331,7 +307,7 @@ async fn make_plan(
         })
     })
     .await
-    .map_err(|e| ReplayError::Task(e.to_string()))?
+    .map_err(PipelineError::task)?
 }
 
 /// The checkpoint's partitions, totals and start time for this run: a resumed replay keeps the
@@ -448,19 +424,18 @@ fn validate(config: &Config, o: &ReplayOptions) -> Result<(), ReplayError> {
     Ok(())
 }
 
-/// The extraction pool: `workers` threads, or one per core.
-pub(crate) fn build_pool(workers: usize) -> Result<Arc<rayon::ThreadPool>, ReplayError> {
-    let n = if workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        workers
+/// What one processed message adds to the checkpoint totals.
+fn counts_of(outcome: &Outcome) -> Totals {
+    let (records, dead_letters) = match outcome {
+        Outcome::Records { records, .. } => (records.len() as u64, 0),
+        Outcome::DeadLetter(_) => (0, 1),
     };
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("timeline-replay-{i}"))
-        .build()
-        .map(Arc::new)
-        .map_err(|e| ReplayError::Pool(e.to_string()))
+    Totals {
+        messages: 1,
+        in_window: 1,
+        records,
+        dead_letters,
+    }
 }
 
 fn already_complete(
@@ -541,7 +516,7 @@ struct Loop {
     tracker: Arc<Tracker>,
     ledger: Arc<Ledger>,
     worker: Worker,
-    pool: Arc<rayon::ThreadPool>,
+    scaffold: Arc<Scaffold>,
     progress: Arc<Progress>,
     health: Arc<Health>,
     window: TimeWindow,
@@ -649,7 +624,7 @@ impl Loop {
         }
 
         // Make sure every acknowledged record reached the broker before the last checkpoint.
-        let publisher = Arc::clone(&self.worker.publisher);
+        let publisher = Arc::clone(self.worker.publisher());
         let _ = tokio::task::spawn_blocking(move || publisher.flush(Duration::from_secs(10))).await;
         self.advance();
         for p in &self.parts {
@@ -738,13 +713,13 @@ impl Loop {
         if let Some(part) = pr.parts.get(i) {
             part.set_read(offset + 1);
         }
-        self.worker.metrics.consumed.inc();
+        self.scaffold.metrics.consumed.inc();
         let ticket = self
             .tracker
             .begin(p.tp.clone(), offset, size, input.timestamp_ms);
         if self.window.contains(input.timestamp_ms) {
             pr.in_window.fetch_add(1, Ordering::Relaxed);
-            self.worker.spawn(&self.pool, input, ticket);
+            self.worker.spawn(&self.scaffold.pool, input, ticket);
         } else {
             self.ledger.note(
                 &p.tp,

@@ -86,6 +86,7 @@ impl StreamContext {
         tracker: Arc<Tracker>,
         health: Arc<Health>,
         metrics: Arc<Metrics>,
+        killed: Arc<AtomicBool>,
         guarantee: Guarantee,
         rebalance_timeout: Duration,
     ) -> StreamContext {
@@ -96,7 +97,7 @@ impl StreamContext {
             guarantee,
             rebalance_timeout,
             assignment_changed: AtomicBool::new(false),
-            killed: Arc::new(AtomicBool::new(false)),
+            killed,
             committed: Mutex::new(HashMap::new()),
             closing: AtomicBool::new(false),
             errors: super::log_limit::LogLimit::new(Duration::from_secs(10)),

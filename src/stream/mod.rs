@@ -13,13 +13,16 @@
 //! * [`publish`]: the producer: records and dead letters, delivery acknowledgements, re-sends.
 //! * [`consumer`]: the consumer context: rebalances (finish and commit revoked work), stats.
 //! * [`health`], [`metrics`], [`http`]: readiness, Prometheus metrics, the HTTP endpoint.
-//! * [`service`]: the at-least-once pipeline; [`transactional`]: the exactly-once one.
+//! * [`scaffold`]: what every pipeline is built from (extractor, pool, tracker, publisher,
+//!   pool-side worker, run handle, errors), shared with `timeline replay`.
+//! * [`service`]: the front door of `timeline run`; [`at_least_once`] and [`transactional`]:
+//!   its two loops, one per processing guarantee.
 //! * [`embedded`]: an in-process tansu broker; [`samples`]: the bundled demo articles;
 //!   [`topic`]: small helpers to load and read topics (demo, tests, bench).
 //!
-//! `timeline replay` builds on the same pieces: [`kafka`], [`process`], [`publish`],
-//! [`tracker`] and [`embedded`].
+//! `timeline replay` builds on the same [`scaffold`].
 
+pub mod at_least_once;
 pub mod batch;
 pub mod consumer;
 pub mod dead_letter;
@@ -33,9 +36,11 @@ pub mod metrics;
 pub mod process;
 pub mod publish;
 pub mod samples;
+pub mod scaffold;
 pub mod service;
 pub mod topic;
 pub mod tracker;
 pub mod transactional;
 
+pub use scaffold::{PipelineError, RunHandle, Scaffold};
 pub use service::{Service, ServiceHandle, StreamError};

@@ -234,6 +234,10 @@ mod tests {
                 ..
             } => {
                 assert_eq!(article_id, "p1");
+                assert!(
+                    !records.is_empty(),
+                    "a meeting and an agreement give records"
+                );
                 for r in &records {
                     let v: serde_json::Value = serde_json::from_slice(&r.value).unwrap();
                     assert_eq!(v["id"], r.id.as_str());

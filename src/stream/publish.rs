@@ -48,6 +48,25 @@ pub const HEADER_ARTICLE_ID: &str = "article_id";
 pub const HEADER_EXTRACTOR_VERSION: &str = "extractor_version";
 pub const HEADER_SCHEMA: &str = "schema";
 
+/// Header `replay`: `true` on every record a replay writes.
+pub const HEADER_REPLAY: &str = "replay";
+/// Header `replay.name`: the replay's `--name`.
+pub const HEADER_REPLAY_NAME: &str = "replay.name";
+
+/// The headers of a replayed record: the live ones (`article_id`, `extractor_version`,
+/// `schema`) plus `replay=true` and `replay.name`.
+pub fn replay_headers(article_id: &str, name: &str) -> OwnedHeaders {
+    record_headers(article_id)
+        .insert(Header {
+            key: HEADER_REPLAY,
+            value: Some("true"),
+        })
+        .insert(Header {
+            key: HEADER_REPLAY_NAME,
+            value: Some(name),
+        })
+}
+
 /// The headers of a timeline record: `article_id`, `extractor_version`, `schema`.
 pub fn record_headers(article_id: &str) -> OwnedHeaders {
     OwnedHeaders::new_with_capacity(3)
@@ -339,6 +358,8 @@ pub struct Publisher {
     /// The producer's `message.max.bytes`: no record or dead letter is sent over it.
     max_message_bytes: usize,
     retrying: bool,
+    /// Set for a replay's publisher: its name, for the replay headers of every record.
+    replay_name: Option<Arc<str>>,
     stop: Arc<AtomicBool>,
     resender: Option<JoinHandle<()>>,
 }
@@ -395,9 +416,25 @@ impl Publisher {
             topics,
             max_message_bytes,
             retrying: backoff.is_some(),
+            replay_name: None,
             stop,
             resender,
         })
+    }
+
+    /// Marks every record this publisher sends as written by the replay `name`
+    /// ([`replay_headers`]).
+    pub fn for_replay(mut self, name: &str) -> Publisher {
+        self.replay_name = Some(Arc::from(name));
+        self
+    }
+
+    /// The headers of one of `article_id`'s records.
+    fn headers_of(&self, article_id: &str) -> OwnedHeaders {
+        match &self.replay_name {
+            Some(name) => replay_headers(article_id, name),
+            None => record_headers(article_id),
+        }
     }
 
     /// The topics this publisher writes to.
@@ -430,7 +467,7 @@ impl Publisher {
                     return Ok(1);
                 }
                 for r in records {
-                    self.send_record(&self.topics.output, r, record_headers(article_id), ticket)?;
+                    self.send_record(&self.topics.output, r, self.headers_of(article_id), ticket)?;
                 }
                 Ok(records.len())
             }

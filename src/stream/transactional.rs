@@ -21,33 +21,25 @@ use rdkafka::producer::Producer;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::article::DecodeLimits as ArticleLimits;
 use crate::config::Config;
-use crate::extract::Extractor;
 
 use super::consumer::{StreamContext, offsets_tpl};
 use super::kafka;
 use super::message::InputMessage;
 use super::process::{Processed, message_reference, process_batch};
-use super::publish::{Backoff, Publisher};
-use super::service::{Shared, StreamError, Summary, end_to_end, topics_of};
+use super::publish::Publisher;
+use super::scaffold::{PipelineError, Scaffold, Summary, end_to_end, subscribe, topics_of};
 use super::tracker::Tp;
 
 /// The exactly-once loop, ready to run.
 pub struct Transactional {
     consumer: StreamConsumer<StreamContext>,
     publisher: Arc<Publisher>,
-    extractor: Arc<Extractor>,
-    limits: ArticleLimits,
-    pool: Arc<rayon::ThreadPool>,
-    /// `stream.max_batch`: most messages extracted together (0 = the extractor's choice).
-    max_batch: usize,
-    shared: Arc<Shared>,
+    shared: Arc<Scaffold>,
     max_messages: usize,
     max_bytes: usize,
     interval: Duration,
     grace: Duration,
-    backoff: Backoff,
     transactional_id: String,
 }
 
@@ -74,56 +66,30 @@ impl Transactional {
     pub fn new(
         config: &Config,
         ctx: StreamContext,
-        extractor: Arc<Extractor>,
-        pool: Arc<rayon::ThreadPool>,
-        shared: Arc<Shared>,
-    ) -> Result<Transactional, StreamError> {
+        shared: Arc<Scaffold>,
+    ) -> Result<Transactional, PipelineError> {
         let s = &config.stream;
         let id = transactional_id(config);
-        let publisher = Publisher::new(
+        let publisher = shared.publisher(
             &kafka::producer_config(&config.kafka, Some(&id)),
             topics_of(config),
-            None,
-            Arc::clone(&shared.metrics),
-            Arc::clone(&shared.health),
-        )
-        .map_err(StreamError::kafka(
-            "cannot create the transactional producer",
-        ))?;
-        let consumer: StreamConsumer<StreamContext> = kafka::consumer_config(
-            &config.kafka,
-            &s.group_id,
-            s.processing_guarantee,
-            s.commit_interval_ms,
-        )
-        .create_with_context(ctx)
-        .map_err(StreamError::kafka("cannot create the consumer"))?;
-        let topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
-        consumer
-            .subscribe(&topics)
-            .map_err(StreamError::kafka("cannot subscribe to the input topics"))?;
+            false,
+        )?;
+        let consumer = subscribe(config, ctx)?;
         Ok(Transactional {
             consumer,
             publisher: Arc::new(publisher),
-            extractor,
-            limits: config.extract.limits(),
-            pool,
-            max_batch: s.max_batch,
             shared,
             max_messages: s.transaction_max_messages.min(s.max_in_flight_messages),
             max_bytes: s.max_in_flight_bytes,
             interval: Duration::from_millis(s.transaction_interval_ms),
             grace: Duration::from_millis(s.shutdown_grace_ms),
-            backoff: Backoff {
-                first: Duration::from_millis(s.retry_backoff_ms),
-                max: Duration::from_millis(s.retry_backoff_max_ms),
-            },
             transactional_id: id,
         })
     }
 
     /// Runs until `stop` turns true (finishing the batch at hand) or a fatal error.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<Summary, StreamError> {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<Summary, PipelineError> {
         let publisher = Arc::clone(&self.publisher);
         let init = tokio::task::spawn_blocking(move || {
             publisher
@@ -131,8 +97,8 @@ impl Transactional {
                 .init_transactions(Duration::from_secs(60))
         })
         .await
-        .map_err(|e| StreamError::Task(e.to_string()))?;
-        init.map_err(StreamError::kafka(
+        .map_err(PipelineError::task)?;
+        init.map_err(PipelineError::kafka(
             "cannot initialise transactions (does the broker support them? the embedded broker does not)",
         ))?;
         info!(transactional_id = %self.transactional_id, "transactions ready");
@@ -218,16 +184,16 @@ impl Transactional {
         }
     }
 
-    async fn commit_batch(&self, batch: Vec<Collected>) -> Result<(), StreamError> {
+    async fn commit_batch(&self, batch: Vec<Collected>) -> Result<(), PipelineError> {
         let started = Instant::now();
         let batch = Arc::new(batch);
         let processed: Vec<Processed> = {
             let (pool, x, limits, batch, max_batch) = (
-                Arc::clone(&self.pool),
-                Arc::clone(&self.extractor),
-                self.limits,
+                Arc::clone(&self.shared.pool),
+                Arc::clone(&self.shared.extractor),
+                self.shared.limits,
                 Arc::clone(&batch),
-                self.max_batch,
+                self.shared.max_batch,
             );
             tokio::task::spawn_blocking(move || {
                 // In chunks, one or more per thread, each extracted stage by stage (see
@@ -249,7 +215,7 @@ impl Transactional {
                 })
             })
             .await
-            .map_err(|e| StreamError::Task(e.to_string()))?
+            .map_err(PipelineError::task)?
         };
         for p in &processed {
             self.shared
@@ -275,7 +241,7 @@ impl Transactional {
                 positions.clone(),
             );
             let Some(metadata) = self.consumer.group_metadata() else {
-                return Err(StreamError::Task(
+                return Err(PipelineError::Task(
                     "the consumer has no group metadata".into(),
                 ));
             };
@@ -283,7 +249,7 @@ impl Transactional {
                 transact(&publisher, &batch2, &processed2, &positions2, &metadata)
             })
             .await
-            .map_err(|e| StreamError::Task(e.to_string()))?;
+            .map_err(PipelineError::task)?;
             match r {
                 Ok(()) => break,
                 Err(e) => {
@@ -292,7 +258,7 @@ impl Transactional {
                         _ => false,
                     };
                     if fatal {
-                        return Err(StreamError::Kafka {
+                        return Err(PipelineError::Kafka {
                             what: "transaction failed fatally (fenced by another instance with the same transactional.id?)",
                             source: e,
                         });
@@ -307,16 +273,16 @@ impl Transactional {
                             .abort_transaction(Duration::from_secs(30))
                     })
                     .await
-                    .map_err(|e| StreamError::Task(e.to_string()))?;
+                    .map_err(PipelineError::task)?;
                     if let Err(KafkaError::Transaction(t)) = &abort
                         && t.is_fatal()
                     {
-                        return Err(StreamError::Kafka {
+                        return Err(PipelineError::Kafka {
                             what: "cannot abort the transaction",
                             source: abort.err().unwrap_or(KafkaError::Canceled),
                         });
                     }
-                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                    tokio::time::sleep(self.shared.backoff.delay(attempt)).await;
                 }
             }
         }
