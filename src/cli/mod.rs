@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 use timeline::config::{Config, LogFormat};
 
+#[cfg(feature = "embedded")]
+mod demo;
 mod eval;
 mod extract;
 mod logging;

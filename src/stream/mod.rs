@@ -17,7 +17,7 @@
 //!   pool-side worker, run handle, errors), shared with `timeline replay`.
 //! * [`service`]: the front door of `timeline run`; [`at_least_once`] and [`transactional`]:
 //!   its two loops, one per processing guarantee.
-//! * [`embedded`]: an in-process tansu broker; [`samples`]: the bundled demo articles;
+//! * `embedded`: an in-process tansu broker (cargo feature `embedded`, on by default); [`samples`]: the bundled demo articles;
 //!   [`topic`]: small helpers to load and read topics (demo, tests, bench).
 //!
 //! `timeline replay` builds on the same [`scaffold`].
@@ -26,6 +26,7 @@ pub mod at_least_once;
 pub mod batch;
 pub mod consumer;
 pub mod dead_letter;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod health;
 pub mod http;
