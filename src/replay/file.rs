@@ -24,7 +24,7 @@ use crate::article::ReferenceTime;
 use crate::config::Config;
 use crate::extract::Extractor;
 use crate::stream::scaffold::{
-    InputMessage, Metrics, PipelineError, Reference, Scaffold, Tp, Worker, kafka,
+    InputMessage, Metrics, Reference, RunError, Scaffold, Tp, Worker, kafka,
 };
 
 use super::progress::{Part, Progress, ProgressMode, spawn_reporter};
@@ -180,7 +180,7 @@ async fn output_topics_ready(config: &Config, options: &FileOptions) -> Result<(
         )
     })
     .await
-    .map_err(PipelineError::task)?
+    .map_err(RunError::task)?
 }
 
 /// Reads the file line by line into the pool, within the in-flight bounds and `--max-rate`,

@@ -42,7 +42,7 @@ use rdkafka::error::KafkaError;
 
 use crate::config::{Config, ConfigError, KafkaConfig};
 use crate::extract::ExtractError;
-use crate::stream::scaffold::{PipelineError, Publisher, Scaffold, Topics, kafka, topics_of};
+use crate::stream::scaffold::{Publisher, RunError, Scaffold, Topics, kafka, topics_of};
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFile, Totals};
 pub use file::{FileOptions, replay_file};
@@ -144,7 +144,7 @@ impl ReplayOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error(transparent)]
-    Pipeline(#[from] PipelineError),
+    Pipeline(#[from] RunError),
     #[error("{0}")]
     Invalid(String),
     #[error(
@@ -175,7 +175,7 @@ pub enum ReplayError {
 
 impl ReplayError {
     pub(crate) fn kafka(what: &'static str) -> impl FnOnce(KafkaError) -> ReplayError {
-        move |source| ReplayError::Pipeline(PipelineError::Kafka { what, source })
+        move |source| ReplayError::Pipeline(RunError::Kafka { what, source })
     }
 }
 

@@ -23,8 +23,8 @@ use tracing::{debug, info, warn};
 use crate::config::Config;
 use crate::extract::Extractor;
 use crate::stream::scaffold::{
-    Health, InputMessage, Metrics, Outcome, PipelineError, Reference, RunHandle, Scaffold, Tp,
-    Tracker, Worker, kafka,
+    Health, InputMessage, Metrics, Outcome, Reference, RunError, RunHandle, Scaffold, Tp, Tracker,
+    Worker, kafka,
 };
 
 use super::checkpoint::{
@@ -307,7 +307,7 @@ async fn make_plan(
         })
     })
     .await
-    .map_err(PipelineError::task)?
+    .map_err(RunError::task)?
 }
 
 /// The checkpoint's partitions, totals and start time for this run: a resumed replay keeps the

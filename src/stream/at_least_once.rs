@@ -23,7 +23,7 @@ use crate::config::Config;
 use super::consumer::{StreamContext, offsets_tpl};
 use super::kafka;
 use super::message::InputMessage;
-use super::scaffold::{PipelineError, Reference, Scaffold, Summary, Worker, subscribe, topics_of};
+use super::scaffold::{Reference, RunError, Scaffold, Summary, Worker, subscribe, topics_of};
 use super::tracker::Tp;
 
 /// Subscribes and creates the producer (errors surface here, before anything is read), and
@@ -33,7 +33,7 @@ pub fn prepare(
     ctx: StreamContext,
     scaffold: Arc<Scaffold>,
     stop: watch::Receiver<bool>,
-) -> Result<impl Future<Output = Summary> + Send + 'static, PipelineError> {
+) -> Result<impl Future<Output = Summary> + Send + 'static, RunError> {
     let consumer = subscribe(config, ctx)?;
     let publisher = scaffold.publisher(
         &kafka::producer_config(&config.kafka, None),

@@ -43,5 +43,5 @@ pub mod topic;
 pub mod tracker;
 pub mod transactional;
 
-pub use scaffold::{PipelineError, RunHandle, Scaffold};
+pub use scaffold::{RunError, RunHandle, Scaffold};
 pub use service::{Service, ServiceHandle, StreamError};

@@ -42,10 +42,11 @@ pub use super::process::Outcome;
 pub use super::publish::{HEADER_REPLAY, HEADER_REPLAY_NAME, Publisher, Topics, replay_headers};
 pub use super::tracker::{Observer, Ticket, Tp, Tracker};
 
-/// Why a pipeline could not be built or had to stop. The service ([`super::StreamError`]) and
-/// the replays ([`crate::replay::ReplayError`]) add their own reasons to these.
+/// Why a run (of the service or a replay) could not start or had to stop. The service
+/// ([`super::StreamError`]) and the replays ([`crate::replay::ReplayError`]) add their own
+/// reasons to these.
 #[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
+pub enum RunError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot build the extractor: {0}")]
@@ -58,19 +59,19 @@ pub enum PipelineError {
     },
     #[error("cannot start the extraction pool: {0}")]
     Pool(String),
-    #[error("the pipeline task failed: {0}")]
+    #[error("the run task failed: {0}")]
     Task(String),
 }
 
-impl PipelineError {
+impl RunError {
     /// For `map_err`: a Kafka error with what was being done.
-    pub fn kafka(what: &'static str) -> impl FnOnce(KafkaError) -> PipelineError {
-        move |source| PipelineError::Kafka { what, source }
+    pub fn kafka(what: &'static str) -> impl FnOnce(KafkaError) -> RunError {
+        move |source| RunError::Kafka { what, source }
     }
 
     /// For `map_err` on a joined task (`spawn_blocking`, `spawn`).
-    pub fn task(e: tokio::task::JoinError) -> PipelineError {
-        PipelineError::Task(e.to_string())
+    pub fn task(e: tokio::task::JoinError) -> RunError {
+        RunError::Task(e.to_string())
     }
 }
 
@@ -102,7 +103,7 @@ impl Scaffold {
         pool_name: &'static str,
         metrics: Arc<Metrics>,
         observer: Option<Observer>,
-    ) -> Result<Scaffold, PipelineError> {
+    ) -> Result<Scaffold, RunError> {
         let s = &config.stream;
         let tracker = Tracker::new(
             InFlightLimits {
@@ -120,7 +121,7 @@ impl Scaffold {
             .num_threads(threads)
             .thread_name(move |i| format!("{pool_name}-{i}"))
             .build()
-            .map_err(|e| PipelineError::Pool(e.to_string()))?;
+            .map_err(|e| RunError::Pool(e.to_string()))?;
         Ok(Scaffold {
             extractor,
             limits: config.extract.limits(),
@@ -145,7 +146,7 @@ impl Scaffold {
         client: &ClientConfig,
         topics: Topics,
         resend: bool,
-    ) -> Result<Publisher, PipelineError> {
+    ) -> Result<Publisher, RunError> {
         Publisher::new(
             client,
             topics,
@@ -153,7 +154,7 @@ impl Scaffold {
             Arc::clone(&self.metrics),
             Arc::clone(&self.health),
         )
-        .map_err(PipelineError::kafka("cannot create the producer"))
+        .map_err(RunError::kafka("cannot create the producer"))
     }
 
     /// The pool-side worker sending through `publisher`.
@@ -213,7 +214,7 @@ pub fn topics_of(config: &Config) -> Topics {
 pub fn subscribe(
     config: &Config,
     ctx: StreamContext,
-) -> Result<StreamConsumer<StreamContext>, PipelineError> {
+) -> Result<StreamConsumer<StreamContext>, RunError> {
     let s = &config.stream;
     let consumer: StreamConsumer<StreamContext> = kafka::consumer_config(
         &config.kafka,
@@ -222,11 +223,11 @@ pub fn subscribe(
         s.commit_interval_ms,
     )
     .create_with_context(ctx)
-    .map_err(PipelineError::kafka("cannot create the consumer"))?;
+    .map_err(RunError::kafka("cannot create the consumer"))?;
     let topics: Vec<&str> = s.input_topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
-        .map_err(PipelineError::kafka("cannot subscribe to the input topics"))?;
+        .map_err(RunError::kafka("cannot subscribe to the input topics"))?;
     Ok(consumer)
 }
 
@@ -339,7 +340,7 @@ pub struct RunHandle<T, E> {
 impl<T, E> RunHandle<T, E>
 where
     T: Send + 'static,
-    E: From<PipelineError> + Send + 'static,
+    E: From<RunError> + Send + 'static,
 {
     /// Spawns the loop `run`, which stops when `stop`'s receivers see true.
     pub fn spawn<F>(stop: watch::Sender<bool>, killed: Arc<AtomicBool>, run: F) -> Self
@@ -362,7 +363,7 @@ where
     pub async fn wait(self) -> Result<T, E> {
         match self.task.await {
             Ok(r) => r,
-            Err(e) => Err(PipelineError::task(e).into()),
+            Err(e) => Err(RunError::task(e).into()),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::extract::{ExtractError, Extractor};
 use super::consumer::StreamContext;
 use super::health::Health;
 use super::metrics::Metrics;
-use super::scaffold::{PipelineError, RunHandle, Scaffold, latency_observer};
+use super::scaffold::{RunError, RunHandle, Scaffold, latency_observer};
 use super::tracker::{Observer, Tracker};
 use super::{at_least_once, kafka, transactional};
 
@@ -25,7 +25,7 @@ pub use super::scaffold::Summary;
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
     #[error(transparent)]
-    Pipeline(#[from] PipelineError),
+    Pipeline(#[from] RunError),
     #[error(
         "cannot serve the HTTP endpoint on {listen}: {source}; change `http.listen` or set `http.enabled = false`"
     )]
@@ -167,7 +167,7 @@ impl Service {
         if s.create_topics_partitions > 0 {
             kafka::ensure_service_topics(&config, s.create_topics_partitions)
                 .await
-                .map_err(PipelineError::kafka("cannot create the topics"))?;
+                .map_err(RunError::kafka("cannot create the topics"))?;
         }
 
         let metrics = Arc::new(Metrics::new());

@@ -28,7 +28,7 @@ use super::kafka;
 use super::message::InputMessage;
 use super::process::{Processed, message_reference, process_batch};
 use super::publish::Publisher;
-use super::scaffold::{PipelineError, Scaffold, Summary, end_to_end, subscribe, topics_of};
+use super::scaffold::{RunError, Scaffold, Summary, end_to_end, subscribe, topics_of};
 use super::tracker::Tp;
 
 /// The exactly-once loop, ready to run.
@@ -67,7 +67,7 @@ impl Transactional {
         config: &Config,
         ctx: StreamContext,
         shared: Arc<Scaffold>,
-    ) -> Result<Transactional, PipelineError> {
+    ) -> Result<Transactional, RunError> {
         let s = &config.stream;
         let id = transactional_id(config);
         let publisher = shared.publisher(
@@ -89,7 +89,7 @@ impl Transactional {
     }
 
     /// Runs until `stop` turns true (finishing the batch at hand) or a fatal error.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<Summary, PipelineError> {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<Summary, RunError> {
         let publisher = Arc::clone(&self.publisher);
         let init = tokio::task::spawn_blocking(move || {
             publisher
@@ -97,8 +97,8 @@ impl Transactional {
                 .init_transactions(Duration::from_secs(60))
         })
         .await
-        .map_err(PipelineError::task)?;
-        init.map_err(PipelineError::kafka(
+        .map_err(RunError::task)?;
+        init.map_err(RunError::kafka(
             "cannot initialise transactions (does the broker support them? the embedded broker does not)",
         ))?;
         info!(transactional_id = %self.transactional_id, "transactions ready");
@@ -184,7 +184,7 @@ impl Transactional {
         }
     }
 
-    async fn commit_batch(&self, batch: Vec<Collected>) -> Result<(), PipelineError> {
+    async fn commit_batch(&self, batch: Vec<Collected>) -> Result<(), RunError> {
         let started = Instant::now();
         let batch = Arc::new(batch);
         let processed: Vec<Processed> = {
@@ -215,7 +215,7 @@ impl Transactional {
                 })
             })
             .await
-            .map_err(PipelineError::task)?
+            .map_err(RunError::task)?
         };
         for p in &processed {
             self.shared
@@ -241,15 +241,13 @@ impl Transactional {
                 positions.clone(),
             );
             let Some(metadata) = self.consumer.group_metadata() else {
-                return Err(PipelineError::Task(
-                    "the consumer has no group metadata".into(),
-                ));
+                return Err(RunError::Task("the consumer has no group metadata".into()));
             };
             let r = tokio::task::spawn_blocking(move || {
                 transact(&publisher, &batch2, &processed2, &positions2, &metadata)
             })
             .await
-            .map_err(PipelineError::task)?;
+            .map_err(RunError::task)?;
             match r {
                 Ok(()) => break,
                 Err(e) => {
@@ -258,7 +256,7 @@ impl Transactional {
                         _ => false,
                     };
                     if fatal {
-                        return Err(PipelineError::Kafka {
+                        return Err(RunError::Kafka {
                             what: "transaction failed fatally (fenced by another instance with the same transactional.id?)",
                             source: e,
                         });
@@ -273,11 +271,11 @@ impl Transactional {
                             .abort_transaction(Duration::from_secs(30))
                     })
                     .await
-                    .map_err(PipelineError::task)?;
+                    .map_err(RunError::task)?;
                     if let Err(KafkaError::Transaction(t)) = &abort
                         && t.is_fatal()
                     {
-                        return Err(PipelineError::Kafka {
+                        return Err(RunError::Kafka {
                             what: "cannot abort the transaction",
                             source: abort.err().unwrap_or(KafkaError::Canceled),
                         });
