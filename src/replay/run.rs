@@ -129,27 +129,7 @@ impl Replay {
             extractor,
         } = self;
         let file = CheckpointFile::new(&options.checkpoint_dir, &options.name);
-        if options.restart {
-            file.remove()?;
-        }
-        let previous = file.load()?;
-        if let Some(cp) = &previous {
-            if let Some(why) = cp.mismatch(
-                &options.input_topics,
-                &options.output_topic,
-                &options.selection,
-            ) {
-                return Err(ReplayError::Mismatch {
-                    path: file.path().to_path_buf(),
-                    name: options.name.clone(),
-                    why,
-                });
-            }
-            if cp.extractor_version != crate::EXTRACTOR_VERSION {
-                warn!(checkpoint = %cp.extractor_version, now = crate::EXTRACTOR_VERSION,
-                    "resuming a replay started with another extractor version; records of both versions end up in the output (use --restart to redo it all)");
-            }
-        }
+        let previous = previous_checkpoint(&options, &file)?;
         let (stop_tx, stop_rx) = watch::channel(false);
         if let Some(cp) = previous.as_ref().filter(|cp| cp.complete) {
             let summary = already_complete(&options, &file, cp);
@@ -164,30 +144,7 @@ impl Replay {
 
         let plan = make_plan(&config, &options, previous.clone()).await?;
         plan::log(&plan);
-
-        let (parts, totals, started_at) = initial_parts(previous.as_ref(), &plan);
-        let template = Checkpoint {
-            version: FORMAT_VERSION,
-            name: options.name.clone(),
-            input_topics: options.input_topics.clone(),
-            output_topic: options.output_topic.clone(),
-            selection: options.selection.clone(),
-            extractor_version: crate::EXTRACTOR_VERSION.to_owned(),
-            started_at,
-            updated_at: String::new(),
-            complete: false,
-            partitions: Vec::new(),
-            totals: Totals::default(),
-        };
-        let ledger = Arc::new(Ledger::new(&parts, totals));
-        let writer = CheckpointWriter {
-            file,
-            template,
-            ledger: Arc::clone(&ledger),
-        };
-        // The end is fixed now, before anything is read: a crash from here on resumes the same
-        // window.
-        writer.write(false)?;
+        let (ledger, writer) = start_checkpoint(&options, file, previous.as_ref(), &plan)?;
 
         let metrics = Arc::new(Metrics::new());
         let progress = Arc::new(Progress::new(
@@ -203,17 +160,7 @@ impl Replay {
             metrics,
             Some(Progress::observer(&progress)),
         )?);
-        let consumer: StreamConsumer = consumer_config(&config.kafka, &options.name)
-            .create()
-            .map_err(ReplayError::kafka("cannot create the consumer"))?;
-        let mut tpl = TopicPartitionList::new();
-        for p in plan.iter().filter(|p| !p.is_empty()) {
-            tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.start))
-                .map_err(ReplayError::kafka("cannot assign the partitions"))?;
-        }
-        consumer
-            .assign(&tpl)
-            .map_err(ReplayError::kafka("cannot assign the partitions"))?;
+        let consumer = assigned_consumer(&config, &options, &plan)?;
         let publisher = publisher(&config, &scaffold, &options.output_topic, &options.name)?;
         let counted = Arc::clone(&ledger);
         let worker = scaffold
@@ -253,6 +200,90 @@ impl Replay {
             plan,
         })
     }
+}
+
+/// The checkpoint this run resumes, if any (none with `--restart`): refused when it was made
+/// for other topics or another selection, so two windows never mix under one name.
+fn previous_checkpoint(
+    options: &ReplayOptions,
+    file: &CheckpointFile,
+) -> Result<Option<Checkpoint>, ReplayError> {
+    if options.restart {
+        file.remove()?;
+    }
+    let previous = file.load()?;
+    if let Some(cp) = &previous {
+        if let Some(why) = cp.mismatch(
+            &options.input_topics,
+            &options.output_topic,
+            &options.selection,
+        ) {
+            return Err(ReplayError::Mismatch {
+                path: file.path().to_path_buf(),
+                name: options.name.clone(),
+                why,
+            });
+        }
+        if cp.extractor_version != crate::EXTRACTOR_VERSION {
+            warn!(checkpoint = %cp.extractor_version, now = crate::EXTRACTOR_VERSION,
+                "resuming a replay started with another extractor version; records of both versions end up in the output (use --restart to redo it all)");
+        }
+    }
+    Ok(previous)
+}
+
+/// The ledger of this run (carrying on `previous`'s totals) and its checkpoint writer, after
+/// writing the checkpoint once: the end is fixed now, before anything is read, so a crash from
+/// here on resumes the same window.
+fn start_checkpoint(
+    options: &ReplayOptions,
+    file: CheckpointFile,
+    previous: Option<&Checkpoint>,
+    plan: &[PartitionPlan],
+) -> Result<(Arc<Ledger>, CheckpointWriter), ReplayError> {
+    let (parts, totals, started_at) = initial_parts(previous, plan);
+    let template = Checkpoint {
+        version: FORMAT_VERSION,
+        name: options.name.clone(),
+        input_topics: options.input_topics.clone(),
+        output_topic: options.output_topic.clone(),
+        selection: options.selection.clone(),
+        extractor_version: crate::EXTRACTOR_VERSION.to_owned(),
+        started_at,
+        updated_at: String::new(),
+        complete: false,
+        partitions: Vec::new(),
+        totals: Totals::default(),
+    };
+    let ledger = Arc::new(Ledger::new(&parts, totals));
+    let writer = CheckpointWriter {
+        file,
+        template,
+        ledger: Arc::clone(&ledger),
+    };
+    writer.write(false)?;
+    Ok((ledger, writer))
+}
+
+/// The replay's consumer, assigned every partition that has something to read at its planned
+/// start (never subscribed: the live group is not touched).
+fn assigned_consumer(
+    config: &Config,
+    options: &ReplayOptions,
+    plan: &[PartitionPlan],
+) -> Result<StreamConsumer, ReplayError> {
+    let consumer: StreamConsumer = consumer_config(&config.kafka, &options.name)
+        .create()
+        .map_err(ReplayError::kafka("cannot create the consumer"))?;
+    let mut tpl = TopicPartitionList::new();
+    for p in plan.iter().filter(|p| !p.is_empty()) {
+        tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.start))
+            .map_err(ReplayError::kafka("cannot assign the partitions"))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(ReplayError::kafka("cannot assign the partitions"))?;
+    Ok(consumer)
 }
 
 /// Creates missing output topics when configured, checks the output topics exist, then plans
@@ -623,6 +654,33 @@ impl Loop {
             }
         }
 
+        let (ending, totals) = self.last_checkpoint(ending).await?;
+        let elapsed = started.elapsed();
+        let _ = reporter_stop.send(true);
+        let _ = reporter.await;
+        let summary = self.summary(ending, totals, elapsed);
+        info!(name = %summary.name, messages = summary.messages, in_window = summary.in_window,
+            records = summary.records, dead_letters = summary.dead_letters,
+            seconds = elapsed.as_secs_f64(), ending = ?summary.ending, "replay finished");
+        // Closing librdkafka clients can block briefly; not on the runtime.
+        drop(consumer);
+        let Loop {
+            consumer, worker, ..
+        } = self;
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(consumer);
+            drop(worker);
+        })
+        .await;
+        Ok(summary)
+    }
+
+    /// Flushes what was sent, marks the partitions read and finished to their end, and writes
+    /// the last checkpoint; returns how the replay ended and the totals over every run.
+    async fn last_checkpoint(
+        &mut self,
+        ending: Option<Ending>,
+    ) -> Result<(Ending, Totals), ReplayError> {
         // Make sure every acknowledged record reached the broker before the last checkpoint.
         let publisher = Arc::clone(self.worker.publisher());
         let _ = tokio::task::spawn_blocking(move || publisher.flush(Duration::from_secs(10))).await;
@@ -648,12 +706,13 @@ impl Loop {
         } else {
             ending.unwrap_or(Ending::Stopped)
         };
-        let totals = self.writer.write(covered)?;
-        let elapsed = started.elapsed();
-        let _ = reporter_stop.send(true);
-        let _ = reporter.await;
+        Ok((ending, self.writer.write(covered)?))
+    }
+
+    /// What this run did.
+    fn summary(&self, ending: Ending, totals: Totals, elapsed: Duration) -> ReplaySummary {
         let m = &self.progress.metrics;
-        let summary = ReplaySummary {
+        ReplaySummary {
             name: self.options.name.clone(),
             messages: self.progress.messages.load(Ordering::Relaxed),
             in_window: self.progress.in_window.load(Ordering::Relaxed),
@@ -666,21 +725,7 @@ impl Loop {
             totals: Some(totals),
             checkpoint: Some(self.writer.file.path().to_path_buf()),
             abandoned: self.tracker.in_flight().0,
-        };
-        info!(name = %summary.name, messages = summary.messages, in_window = summary.in_window,
-            records = summary.records, dead_letters = summary.dead_letters,
-            seconds = elapsed.as_secs_f64(), ending = ?summary.ending, "replay finished");
-        // Closing librdkafka clients can block briefly; not on the runtime.
-        drop(consumer);
-        let Loop {
-            consumer, worker, ..
-        } = self;
-        let _ = tokio::task::spawn_blocking(move || {
-            drop(consumer);
-            drop(worker);
-        })
-        .await;
-        Ok(summary)
+        }
     }
 
     /// Handles one message; false when it was past its partition's end (not counted).
