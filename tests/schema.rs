@@ -23,13 +23,17 @@ fn lines_of(path: &Path, max: usize) -> Vec<String> {
     }
 }
 
+/// The committed schema.
+fn schema() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/timeline.event.v1.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+        .expect("schema is JSON")
+}
+
 #[test]
 fn records_match_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("schema/timeline.event.v1.json")).expect("schema file"),
-    )
-    .expect("schema is JSON");
+    let schema = schema();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let extractor = Extractor::builtin().expect("extractor builds");
 
@@ -68,11 +72,7 @@ fn records_match_schema() {
 fn schema_enums_are_the_record_enums() {
     use timeline::record::{ActorKind, DateBasis, Field, LocationKind, Modality, Role};
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("schema/timeline.event.v1.json")).expect("schema file"),
-    )
-    .expect("schema is JSON");
+    let schema = schema();
     let enum_at = |pointer: &str| -> Vec<String> {
         schema
             .pointer(pointer)

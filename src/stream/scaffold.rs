@@ -404,3 +404,63 @@ pub fn end_to_end(timestamp_ms: Option<i64>, received: Instant) -> Duration {
         _ => received.elapsed(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag() -> Arc<AtomicBool> {
+        Arc::new(AtomicBool::new(false))
+    }
+
+    #[tokio::test]
+    async fn a_stopped_run_ends_with_its_result() {
+        let (stop, mut rx) = watch::channel(false);
+        let run: RunHandle<u32, RunError> = RunHandle::spawn(stop, flag(), async move {
+            while !*rx.borrow() {
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+            Ok(7)
+        });
+        assert!(!run.is_finished());
+        run.stop();
+        assert_eq!(run.wait().await.ok(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn a_killed_run_sets_the_flag_the_workers_read() {
+        let (stop, _rx) = watch::channel(false);
+        let killed = flag();
+        let run: RunHandle<(), RunError> =
+            RunHandle::spawn(stop, Arc::clone(&killed), std::future::pending());
+        run.kill().await;
+        assert!(killed.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn a_run_that_panics_is_a_task_error() {
+        let (stop, _rx) = watch::channel(false);
+        let run: RunHandle<(), RunError> = RunHandle::spawn(stop, flag(), async {
+            panic!("boom");
+        });
+        match run.wait().await {
+            Err(RunError::Task(m)) => assert!(m.contains("panic"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn end_to_end_falls_back_to_reception_for_missing_or_future_timestamps() {
+        let received = Instant::now();
+        let far = i64::MAX / 2;
+        assert!(end_to_end(Some(far), received) < Duration::from_secs(5));
+        assert!(end_to_end(None, received) < Duration::from_secs(5));
+        let an_hour_ago = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+            - 3_600_000;
+        assert!(end_to_end(Some(an_hour_ago), received) >= Duration::from_secs(3_599));
+    }
+}
