@@ -8,6 +8,7 @@
 //! the head: the head says who the actor is, the atoms before it say where they belong.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::extract::hash::FxBuild;
 
@@ -15,9 +16,10 @@ use crate::extract::hash::FxBuild;
 /// come from our own matching; only lookups are made, never iteration, so order is moot).
 type NameMap<V> = HashMap<String, V, FxBuild>;
 
-use super::gazetteer::{EntryKind, Gazetteer, MatchForm};
-use super::ner::{NO_WORD, NerLabel, NerTagger};
+use super::gazetteer::{EntryKind, GazMatch, Gazetteer, MatchForm};
+use super::ner::{EntitySpan, NO_WORD, NerLabel, NerTagger};
 use crate::extract::text::segment::Segmented;
+use crate::extract::text::tokens::Token;
 
 pub use crate::record::ActorKind;
 
@@ -141,6 +143,12 @@ fn is_locative(w: &str) -> bool {
 }
 
 /// Resolves the actors of a segmented text.
+///
+/// Sentence by sentence (boilerplate left out), three phases: find the sentence's atoms
+/// ([`gazetteer_atoms`], then [`add_tagger_atoms`]), join adjacent atoms into phrases
+/// ([`join_phrases`]), and name the actor of each phrase and link it to the article's
+/// canonical actor ([`Linker::link`]), which makes one mention per phrase. The tagger also
+/// gives each token's word id ([`Resolved::word_ids`]).
 pub fn resolve(
     text: &str,
     seg: &Segmented,
@@ -153,269 +161,371 @@ pub fn resolve(
         ..Resolved::default()
     };
     let mut ids: Vec<u32> = Vec::with_capacity(64);
-    let mut index: NameMap<usize> = NameMap::default();
-    // Folded surname -> key of the person it last completed, for "Kalın" after "İbrahim Kalın".
-    let mut surnames: NameMap<String> = NameMap::default();
-    let gaz_matches = gaz.find(text);
-    let mut g = 0usize;
     let mut words: Vec<&str> = Vec::with_capacity(64);
-
+    let mut linker = Linker::default();
+    let gaz_matches = gaz.find(text);
+    let mut next_match = 0usize;
     for (si, sentence) in seg.sentences.iter().enumerate() {
         if seg.is_all_excluded(sentence.range.start, sentence.range.end) {
             continue;
         }
         let toks = &seg.tokens[sentence.tokens.clone()];
-        let base = sentence.tokens.start;
         words.clear();
         words.extend(toks.iter().map(|t| t.text(text)));
-
-        // Gazetteer atoms of this sentence (token aligned).
-        let mut atoms: Vec<Atom> = Vec::new();
-        while g < gaz_matches.len() && gaz_matches[g].end <= sentence.range.start {
-            g += 1;
-        }
-        let mut k = g;
-        while k < gaz_matches.len() && gaz_matches[k].start < sentence.range.end {
-            let m = &gaz_matches[k];
-            k += 1;
-            if seg.is_excluded(m.start, m.end) {
-                continue;
-            }
-            let Some((ts, te)) = token_range(toks, m.start, m.end) else {
-                continue;
-            };
-            // "US" in "US-backed", or the whole of "US-backed" when the gazetteer takes the
-            // compound: a modifier either way.
-            let last = toks[te - 1].text(text);
-            let compound = last
-                .rsplit_once('-')
-                .is_some_and(|(_, tail)| tail.chars().next().is_some_and(char::is_lowercase));
-            let partial = toks[ts].start < m.start || toks[te - 1].end > m.end || compound;
-            // Several entries may share a name (office holders over time): take the one in
-            // office on the publication day.
-            let id = match day {
-                Some(d) => gaz.resolve_at(text, m, d),
-                None => m.entry,
-            };
-            let entry = gaz.entry(id);
-            let valid = valid_on(entry.valid_from, entry.valid_to, day);
-            if !valid && entry.kind != EntryKind::Person {
-                continue;
-            }
-            let kind = match entry.kind {
-                EntryKind::Country => AtomKind::Country {
-                    code: entry.country.clone().unwrap_or_default(),
-                    name: entry.canonical.clone(),
-                    demonym: m.how == MatchForm::Demonym,
-                },
-                EntryKind::Place => AtomKind::Place {
-                    country: entry.country.clone(),
-                    canonical: entry.canonical.clone(),
-                },
-                EntryKind::Organization | EntryKind::Group => AtomKind::Org {
-                    country: entry.country.clone(),
-                    canonical: Some(entry.canonical.clone()),
-                    sector: entry.sector.as_deref().map(|s| sector_name(s).to_string()),
-                    group: entry.kind == EntryKind::Group,
-                },
-                EntryKind::Person => AtomKind::Person {
-                    gaz_country: entry.country.clone(),
-                    // An office held at another time is no title today.
-                    gaz_title: if valid { entry.title.clone() } else { None },
-                    canonical: Some(entry.canonical.clone()),
-                },
-                EntryKind::Agent => {
-                    if entry.is_person_title {
-                        AtomKind::Title {
-                            title: title_case(&text[m.start..m.end]),
-                        }
-                    } else {
-                        AtomKind::Agent {
-                            sector: entry
-                                .sector
-                                .as_deref()
-                                .map(sector_name)
-                                .unwrap_or("other")
-                                .to_string(),
-                            noun: text[m.start..m.end].to_lowercase(),
-                        }
-                    }
-                }
-            };
-            atoms.push(Atom {
-                tok_start: ts,
-                tok_end: te,
-                kind,
-                partial,
-            });
-        }
-
-        // Tagger spans: names the gazetteer does not know, and the span of names it does.
+        let s = SentenceWords {
+            text,
+            toks,
+            words: &words,
+            range: sentence.range.clone(),
+            base: sentence.tokens.start,
+            index: si,
+        };
+        let mut atoms = gazetteer_atoms(&s, seg, gaz, &gaz_matches, &mut next_match, day);
         let spans = ner.tag_with_ids(&words, &mut ids);
-        if let Some(slot) = out.word_ids.get_mut(base..base + ids.len()) {
+        if let Some(slot) = out.word_ids.get_mut(s.base..s.base + ids.len()) {
             slot.copy_from_slice(&ids);
         }
-        for span in spans {
-            let (s, e) = trim_span(&words, span.start, span.end);
-            if s >= e {
-                continue;
+        add_tagger_atoms(&mut atoms, &spans, &s);
+        for phrase in join_phrases(&atoms, &words) {
+            if let Some(mention) = linker.link(&atoms[phrase], &s, &mut out.actors) {
+                out.mentions.push(mention);
             }
-            let covered: Vec<usize> = atoms
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| a.tok_start < e && s < a.tok_end)
-                .map(|(i, _)| i)
-                .collect();
-            // A gazetteer entry covering the whole span wins (it knows the country).
-            if covered
-                .iter()
-                .any(|&i| atoms[i].tok_start <= s && atoms[i].tok_end >= e)
-            {
-                continue;
-            }
-            let name = join_words(text, toks, s, e);
-            let kind = match span.label {
-                NerLabel::Per => {
-                    // Titles the tagger swallowed ("President Donald Trump") stay titles.
-                    if covered
-                        .iter()
-                        .any(|&i| matches!(atoms[i].kind, AtomKind::Person { .. }))
-                    {
-                        continue;
-                    }
-                    let first_name = covered
-                        .iter()
-                        .filter(|&&i| matches!(atoms[i].kind, AtomKind::Title { .. }))
-                        .map(|&i| atoms[i].tok_end)
-                        .max()
-                        .unwrap_or(s);
-                    if first_name >= e {
-                        continue;
-                    }
-                    atoms.retain(|a| !(a.tok_start < e && first_name < a.tok_end));
-                    atoms.push(Atom {
-                        tok_start: first_name,
-                        tok_end: e,
-                        kind: AtomKind::Person {
-                            gaz_country: None,
-                            gaz_title: None,
-                            canonical: None,
-                        },
-                        partial: false,
-                    });
-                    continue;
-                }
-                NerLabel::Org => {
-                    // The country of "Turkish National Intelligence Organization".
-                    let country = covered.iter().find_map(|&i| match &atoms[i].kind {
-                        AtomKind::Country { code, .. } => Some(code.clone()),
-                        _ => None,
-                    });
-                    let _ = name;
-                    AtomKind::Org {
-                        country,
-                        canonical: None,
-                        sector: None,
-                        group: false,
-                    }
-                }
-                NerLabel::Loc => {
-                    if !covered.is_empty() {
-                        continue;
-                    }
-                    AtomKind::Place {
-                        country: None,
-                        canonical: join_words(text, toks, s, e),
-                    }
-                }
-                NerLabel::Misc => {
-                    if !covered.is_empty() {
-                        continue;
-                    }
-                    AtomKind::Misc
-                }
-            };
-            atoms.retain(|a| !(a.tok_start < e && s < a.tok_end));
-            atoms.push(Atom {
-                tok_start: s,
-                tok_end: e,
-                kind,
-                partial: false,
-            });
-        }
-        atoms.sort_by_key(|a| (a.tok_start, a.tok_end));
-        atoms.dedup_by(|b, a| b.tok_start < a.tok_end); // drop overlaps, keep the first
-
-        // Join atoms into phrases and make one mention per phrase.
-        let mut i = 0;
-        while i < atoms.len() {
-            let mut j = i;
-            while j + 1 < atoms.len()
-                && atoms[j + 1].tok_start >= atoms[j].tok_end
-                && (atoms[j].tok_end..atoms[j + 1].tok_start).all(|t| is_connector(words[t]))
-                && atoms[j + 1].tok_start - atoms[j].tok_end <= 2
-                && joinable(&atoms[j], &atoms[j + 1], &words)
-            {
-                j += 1;
-            }
-            // "(MİT)" after an organization is its acronym, not a new head.
-            let phrase = &atoms[i..=j];
-            if let Some((actor, adjectival)) = phrase_actor(phrase, text, toks) {
-                let partial = phrase.last().is_some_and(|a| a.partial);
-                let key = match actor.kind {
-                    ActorKind::Person => person_key(&actor.name, &index, &surnames),
-                    _ => actor_key(actor.kind.as_str(), &actor.name.to_lowercase()),
-                };
-                let id = match index.get(&key) {
-                    Some(&id) => {
-                        merge_into(&mut out.actors[id], &actor);
-                        id
-                    }
-                    None => {
-                        let words: Vec<&str> = actor.name.split_whitespace().collect();
-                        if actor.kind == ActorKind::Person
-                            && words.len() >= 2
-                            && let Some(last) = words.last()
-                        {
-                            surnames.insert(fold(last), key.clone());
-                        }
-                        out.actors.push(actor);
-                        let id = out.actors.len() - 1;
-                        index.insert(key, id);
-                        id
-                    }
-                };
-                // "Civil-Military Coordination Center (CMCC)": a later "CMCC" is the same actor.
-                if phrase.len() >= 2
-                    && let (Some(a), Some(b)) = (phrase.get(phrase.len() - 2), phrase.last())
-                    && matches!(a.kind, AtomKind::Org { .. })
-                    && matches!(b.kind, AtomKind::Org { .. })
-                {
-                    let acronym = join_words(text, toks, b.tok_start, b.tok_end);
-                    index
-                        .entry(actor_key("organization", &acronym.to_lowercase()))
-                        .or_insert(id);
-                }
-                let ts = phrase[0].tok_start;
-                let te = phrase[phrase.len() - 1].tok_end;
-                let locative = ts > 0 && is_locative(words[ts - 1])
-                    || (ts > 1 && words[ts - 1] == "the" && is_locative(words[ts - 2]));
-                out.mentions.push(Mention {
-                    start: toks[ts].start,
-                    end: toks[te - 1].end,
-                    tok_start: base + ts,
-                    tok_end: base + te,
-                    sentence: si,
-                    actor: id,
-                    adjectival,
-                    locative,
-                    partial,
-                });
-            }
-            i = j + 1;
         }
     }
     out
+}
+
+/// One sentence as the phases of [`resolve`] read it.
+struct SentenceWords<'a> {
+    /// The whole text (token offsets are into it).
+    text: &'a str,
+    /// The sentence's tokens; atoms' token indices are relative to this slice.
+    toks: &'a [Token],
+    /// The tokens' text, one per token.
+    words: &'a [&'a str],
+    /// Byte range of the sentence in the text.
+    range: Range<usize>,
+    /// Index of the sentence's first token in [`Segmented::tokens`].
+    base: usize,
+    /// Index of the sentence in [`Segmented::sentences`].
+    index: usize,
+}
+
+/// Phase 1a of [`resolve`]: the gazetteer's atoms of one sentence.
+///
+/// Takes the article's gazetteer matches (`matches`, in text order, from [`Gazetteer::find`])
+/// with a cursor into them (`next`) that only moves forward, sentence after sentence, so that
+/// the matches are walked once per article. Gives, in match order, an atom for each match that
+/// lies in the sentence outside boilerplate, aligned to the sentence's tokens and of the kind
+/// its entry says: for a name several entries share (office holders over time), the entry in
+/// office on `day`. An entry not valid on `day` is dropped unless it is a person, who is still
+/// the person, only without the title. A match that covers part of a token ("US" in
+/// "US-backed"), or a whole compound ending in a lower-case part, is marked `partial`.
+fn gazetteer_atoms(
+    s: &SentenceWords,
+    seg: &Segmented,
+    gaz: &Gazetteer,
+    matches: &[GazMatch],
+    next: &mut usize,
+    day: Option<chrono::NaiveDate>,
+) -> Vec<Atom> {
+    let (text, toks) = (s.text, s.toks);
+    let mut atoms: Vec<Atom> = Vec::new();
+    while *next < matches.len() && matches[*next].end <= s.range.start {
+        *next += 1;
+    }
+    let mut k = *next;
+    while k < matches.len() && matches[k].start < s.range.end {
+        let m = &matches[k];
+        k += 1;
+        if seg.is_excluded(m.start, m.end) {
+            continue;
+        }
+        let Some((ts, te)) = token_range(toks, m.start, m.end) else {
+            continue;
+        };
+        // "US" in "US-backed", or the whole of "US-backed" when the gazetteer takes the
+        // compound: a modifier either way.
+        let last = toks[te - 1].text(text);
+        let compound = last
+            .rsplit_once('-')
+            .is_some_and(|(_, tail)| tail.chars().next().is_some_and(char::is_lowercase));
+        let partial = toks[ts].start < m.start || toks[te - 1].end > m.end || compound;
+        // Several entries may share a name (office holders over time): take the one in
+        // office on the publication day.
+        let id = match day {
+            Some(d) => gaz.resolve_at(text, m, d),
+            None => m.entry,
+        };
+        let entry = gaz.entry(id);
+        let valid = valid_on(entry.valid_from, entry.valid_to, day);
+        if !valid && entry.kind != EntryKind::Person {
+            continue;
+        }
+        let kind = match entry.kind {
+            EntryKind::Country => AtomKind::Country {
+                code: entry.country.clone().unwrap_or_default(),
+                name: entry.canonical.clone(),
+                demonym: m.how == MatchForm::Demonym,
+            },
+            EntryKind::Place => AtomKind::Place {
+                country: entry.country.clone(),
+                canonical: entry.canonical.clone(),
+            },
+            EntryKind::Organization | EntryKind::Group => AtomKind::Org {
+                country: entry.country.clone(),
+                canonical: Some(entry.canonical.clone()),
+                sector: entry.sector.as_deref().map(|s| sector_name(s).to_string()),
+                group: entry.kind == EntryKind::Group,
+            },
+            EntryKind::Person => AtomKind::Person {
+                gaz_country: entry.country.clone(),
+                // An office held at another time is no title today.
+                gaz_title: if valid { entry.title.clone() } else { None },
+                canonical: Some(entry.canonical.clone()),
+            },
+            EntryKind::Agent => {
+                if entry.is_person_title {
+                    AtomKind::Title {
+                        title: title_case(&text[m.start..m.end]),
+                    }
+                } else {
+                    AtomKind::Agent {
+                        sector: entry
+                            .sector
+                            .as_deref()
+                            .map(sector_name)
+                            .unwrap_or("other")
+                            .to_string(),
+                        noun: text[m.start..m.end].to_lowercase(),
+                    }
+                }
+            }
+        };
+        atoms.push(Atom {
+            tok_start: ts,
+            tok_end: te,
+            kind,
+            partial,
+        });
+    }
+    atoms
+}
+
+/// Phase 1b of [`resolve`]: the tagger's spans added to the gazetteer's atoms of a sentence.
+///
+/// Takes the sentence's gazetteer atoms and its tagger spans (sentence-relative tokens, from
+/// [`NerTagger::tag_with_ids`]). The tagger brings names the gazetteer does not know and the
+/// full span of names it knows only in part: a span is trimmed of determiners and possessives
+/// ([`trim_span`]) and then skipped where a gazetteer atom covers all of it (the gazetteer
+/// knows the country); a person span keeps the titles it swallowed ("President Donald
+/// Trump") and is skipped over a known person; an organization takes the country of a country
+/// atom inside it ("Turkish National Intelligence Organization"); a place or other name only
+/// goes where there is no atom. A span taken replaces the atoms it overlaps. Leaves the atoms
+/// sorted by position, overlaps dropped (the first kept): what [`join_phrases`] reads.
+fn add_tagger_atoms(atoms: &mut Vec<Atom>, spans: &[EntitySpan], sentence: &SentenceWords) {
+    let (text, toks, words) = (sentence.text, sentence.toks, sentence.words);
+    for span in spans {
+        let (s, e) = trim_span(words, span.start, span.end);
+        if s >= e {
+            continue;
+        }
+        let covered: Vec<usize> = atoms
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.tok_start < e && s < a.tok_end)
+            .map(|(i, _)| i)
+            .collect();
+        // A gazetteer entry covering the whole span wins (it knows the country).
+        if covered
+            .iter()
+            .any(|&i| atoms[i].tok_start <= s && atoms[i].tok_end >= e)
+        {
+            continue;
+        }
+        let kind = match span.label {
+            NerLabel::Per => {
+                // Titles the tagger swallowed ("President Donald Trump") stay titles.
+                if covered
+                    .iter()
+                    .any(|&i| matches!(atoms[i].kind, AtomKind::Person { .. }))
+                {
+                    continue;
+                }
+                let first_name = covered
+                    .iter()
+                    .filter(|&&i| matches!(atoms[i].kind, AtomKind::Title { .. }))
+                    .map(|&i| atoms[i].tok_end)
+                    .max()
+                    .unwrap_or(s);
+                if first_name >= e {
+                    continue;
+                }
+                atoms.retain(|a| !(a.tok_start < e && first_name < a.tok_end));
+                atoms.push(Atom {
+                    tok_start: first_name,
+                    tok_end: e,
+                    kind: AtomKind::Person {
+                        gaz_country: None,
+                        gaz_title: None,
+                        canonical: None,
+                    },
+                    partial: false,
+                });
+                continue;
+            }
+            NerLabel::Org => {
+                // The country of "Turkish National Intelligence Organization".
+                let country = covered.iter().find_map(|&i| match &atoms[i].kind {
+                    AtomKind::Country { code, .. } => Some(code.clone()),
+                    _ => None,
+                });
+                AtomKind::Org {
+                    country,
+                    canonical: None,
+                    sector: None,
+                    group: false,
+                }
+            }
+            NerLabel::Loc => {
+                if !covered.is_empty() {
+                    continue;
+                }
+                AtomKind::Place {
+                    country: None,
+                    canonical: join_words(text, toks, s, e),
+                }
+            }
+            NerLabel::Misc => {
+                if !covered.is_empty() {
+                    continue;
+                }
+                AtomKind::Misc
+            }
+        };
+        atoms.retain(|a| !(a.tok_start < e && s < a.tok_end));
+        atoms.push(Atom {
+            tok_start: s,
+            tok_end: e,
+            kind,
+            partial: false,
+        });
+    }
+    atoms.sort_by_key(|a| (a.tok_start, a.tok_end));
+    atoms.dedup_by(|b, a| b.tok_start < a.tok_end); // drop overlaps, keep the first
+}
+
+/// Phase 2 of [`resolve`]: the sentence's atoms joined into phrases.
+///
+/// Takes the atoms of a sentence, sorted and without overlaps ([`add_tagger_atoms`]), and the
+/// sentence's words. Gives the phrases as ranges of `atoms`, in order, every atom in exactly
+/// one: an atom joins the one before it when at most two connector words stand between them
+/// ([`is_connector`]: "Qatar’s Prime Minister", "Prime Minister and Foreign Minister") and the
+/// pair may form one actor ([`joinable`]). The last atom of a phrase is its head. News names
+/// an actor as a phrase, so the phrase, not each atom, is what names an actor: "Qatar’s Prime
+/// Minister" is one person, not a country and a title.
+fn join_phrases(atoms: &[Atom], words: &[&str]) -> Vec<Range<usize>> {
+    let mut phrases = Vec::new();
+    let mut i = 0;
+    while i < atoms.len() {
+        let mut j = i;
+        while j + 1 < atoms.len()
+            && atoms[j + 1].tok_start >= atoms[j].tok_end
+            && (atoms[j].tok_end..atoms[j + 1].tok_start).all(|t| is_connector(words[t]))
+            && atoms[j + 1].tok_start - atoms[j].tok_end <= 2
+            && joinable(&atoms[j], &atoms[j + 1], words)
+        {
+            j += 1;
+        }
+        phrases.push(i..j + 1);
+        i = j + 1;
+    }
+    phrases
+}
+
+/// Phase 3 of [`resolve`]: the article's canonical actors, and how a phrase finds its own.
+#[derive(Debug, Default)]
+struct Linker {
+    /// Actor key ([`actor_key`], [`person_key`]) -> index into the article's actors, and the
+    /// acronyms of organizations ("CMCC") -> the organization's index.
+    index: NameMap<usize>,
+    /// Folded surname -> key of the person it last completed, for "Kalın" after "İbrahim Kalın".
+    surnames: NameMap<String>,
+}
+
+impl Linker {
+    /// Phase 3 of [`resolve`]: names the actor of one phrase and links it to the article's
+    /// canonical actor.
+    ///
+    /// Takes a phrase of atoms ([`join_phrases`]) of sentence `s`, and the article's actors
+    /// so far. The phrase's actor ([`phrase_actor`]) is looked up by key: a person by folded
+    /// name, or by surname after a full name ([`person_key`]); anything else by kind and
+    /// lower-cased name. A known actor gains what the phrase adds ([`merge_into`]); a new one
+    /// is appended to `actors` (and a person of two words or more is remembered by surname).
+    /// An organization followed by its acronym ("Civil-Military Coordination Center (CMCC)")
+    /// makes a later "CMCC" the same actor. Gives the phrase's mention (global token indices,
+    /// byte range, whether it follows a locative preposition), or `None` when the phrase
+    /// names no actor (a lone title, a miscellaneous name). Keys rather than names meet, so
+    /// that every mention of one actor in the article, however written, is the same actor.
+    fn link(
+        &mut self,
+        phrase: &[Atom],
+        s: &SentenceWords,
+        actors: &mut Vec<Actor>,
+    ) -> Option<Mention> {
+        let (text, toks, words) = (s.text, s.toks, s.words);
+        let (actor, adjectival) = phrase_actor(phrase, text, toks)?;
+        let partial = phrase.last().is_some_and(|a| a.partial);
+        let key = match actor.kind {
+            ActorKind::Person => person_key(&actor.name, &self.index, &self.surnames),
+            _ => actor_key(actor.kind.as_str(), &actor.name.to_lowercase()),
+        };
+        let id = match self.index.get(&key) {
+            Some(&id) => {
+                merge_into(&mut actors[id], &actor);
+                id
+            }
+            None => {
+                let words: Vec<&str> = actor.name.split_whitespace().collect();
+                if actor.kind == ActorKind::Person
+                    && words.len() >= 2
+                    && let Some(last) = words.last()
+                {
+                    self.surnames.insert(fold(last), key.clone());
+                }
+                actors.push(actor);
+                let id = actors.len() - 1;
+                self.index.insert(key, id);
+                id
+            }
+        };
+        // "Civil-Military Coordination Center (CMCC)": a later "CMCC" is the same actor.
+        if phrase.len() >= 2
+            && let (Some(a), Some(b)) = (phrase.get(phrase.len() - 2), phrase.last())
+            && matches!(a.kind, AtomKind::Org { .. })
+            && matches!(b.kind, AtomKind::Org { .. })
+        {
+            let acronym = join_words(text, toks, b.tok_start, b.tok_end);
+            self.index
+                .entry(actor_key("organization", &acronym.to_lowercase()))
+                .or_insert(id);
+        }
+        let ts = phrase[0].tok_start;
+        let te = phrase[phrase.len() - 1].tok_end;
+        let locative = ts > 0 && is_locative(words[ts - 1])
+            || (ts > 1 && words[ts - 1] == "the" && is_locative(words[ts - 2]));
+        Some(Mention {
+            start: toks[ts].start,
+            end: toks[te - 1].end,
+            tok_start: s.base + ts,
+            tok_end: s.base + te,
+            sentence: s.index,
+            actor: id,
+            adjectival,
+            locative,
+            partial,
+        })
+    }
 }
 
 /// Readable names for CAMEO sector codes, as written in records (`"sector": "military"`).

@@ -240,17 +240,72 @@ impl TimeTagger {
         TimeTagger::build(lexicon, tables::RULES, cues)
     }
 
+    /// The tagger from its tables: the vocabulary and named patterns (`lexicon`), the text of
+    /// `rules.tsv` and the tense cues. Three phases: compile the rules and their requirements
+    /// ([`compile_rules`](Self::compile_rules)), build the prefilter that finds the
+    /// requirements in a text ([`Prefilter::build`]), and index which rule groups each
+    /// requirement lets run ([`index_groups`]).
     fn build(
         lexicon: Lexicon,
         rules_table: &str,
         cues: Cues,
     ) -> Result<TimeTagger, TimeRulesError> {
+        let rows = tables::rows("rules.tsv", rules_table, 4)?;
+        let CompiledRules {
+            rules,
+            requirements,
+            group_keys,
+            anchor_sets,
+        } = TimeTagger::compile_rules(&rows, &lexicon)?;
+        let Prefilter {
+            words,
+            word_requirements,
+            word_anchors,
+            regex_requirements,
+            regex_requirement_ids,
+            regex_gated,
+            regex_gate_digit,
+            word_gates,
+        } = Prefilter::build(&requirements, &anchor_sets)?;
+        let (needed_by, groups) = index_groups(group_keys, requirements.len());
+        Ok(TimeTagger {
+            id: NEXT_TAGGER_ID.fetch_add(1, Ordering::Relaxed),
+            lexicon,
+            rules,
+            words,
+            word_requirements,
+            word_anchors,
+            anchor_word_start: anchor_sets.iter().map(|a| a.word_start).collect(),
+            regex_requirements,
+            regex_requirement_ids,
+            regex_gated,
+            regex_gate_digit,
+            word_gates,
+            needed_by,
+            groups,
+            cues,
+        })
+    }
+
+    /// Phase 1 of [`build`](Self::build): every row of `rules.tsv` compiled, with what the
+    /// prefilter must find before the rule runs.
+    ///
+    /// Takes the table's rows and the lexicon their patterns use. Each rule's requirements
+    /// ([`pattern::requirements_of`]) are the words or regexes it cannot match without; a rule
+    /// with none requires its own regex. The number regexes that some rule requires anyway are
+    /// added to the requirements of every rule that has them as mandatory numbers
+    /// ([`pattern::number_requirements`]): the prefilter runs them in any case, so they cost
+    /// nothing and rule out more rules. Gives the rules in table order, the distinct
+    /// requirements, the groups of rules with the same requirements (as requirement indexes,
+    /// sorted, and rule indexes), and the distinct anchor sets the rules use.
+    fn compile_rules(
+        rows: &[tables::Row],
+        lexicon: &Lexicon,
+    ) -> Result<CompiledRules, TimeRulesError> {
         let mut rules = Vec::new();
         let mut requirements: Vec<Requirement> = Vec::new();
-        // Requirement indexes of each group, and its rules.
         let mut group_keys: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         let mut anchor_sets: Vec<pattern::Leading> = Vec::new();
-        let rows = tables::rows("rules.tsv", rules_table, 4)?;
         // Each rule's requirements and mandatory numbers, and the regexes some rule requires
         // anyway: the prefilter's regex set runs those, so any rule may require them too at
         // no cost (see `pattern::number_requirements`).
@@ -258,8 +313,8 @@ impl TimeTagger {
             .iter()
             .map(|row| {
                 (
-                    requirements_of(row.get(2), &lexicon),
-                    pattern::number_requirements(row.get(2), &lexicon),
+                    requirements_of(row.get(2), lexicon),
+                    pattern::number_requirements(row.get(2), lexicon),
                 )
             })
             .collect();
@@ -270,58 +325,10 @@ impl TimeTagger {
             }
         }
         for (row, (needs, numbers)) in rows.iter().zip(&rule_needs) {
-            let name = row.get(0).to_string();
-            let err = |reason: String| TimeRulesError::Rule {
-                rule: name.clone(),
-                line: row.line,
-                reason,
-            };
-            let yields = match row.get(1) {
-                "DATE" => Yield::Timex(TimexKind::Date),
-                "TIME" => Yield::Timex(TimexKind::Time),
-                "DURATION" => Yield::Timex(TimexKind::Duration),
-                "SET" => Yield::Timex(TimexKind::Set),
-                "NONE" => Yield::Nothing,
-                other => {
-                    return Err(err(format!(
-                        "unknown type `{other}`; use DATE, TIME, DURATION, SET or NONE"
-                    )));
-                }
-            };
-            let (source, groups) = expand_rule_pattern(row.get(2), &lexicon).map_err(&err)?;
-            let regex = compile(&source, 1 << 24)
-                .map_err(|e| err(format!("pattern does not compile: {e}")))?;
-            // Anchoring pays only when the leading words are rare: "the", "in" or "a" would
-            // put a place at every few words, and their hits would slow the word pass down.
-            // At word starts only, frequent words are fine: their hits are few.
-            let anchor = leading_words(row.get(2), &lexicon)
-                .filter(|lead| {
-                    lead.word_start
-                        || lead
-                            .words
-                            .iter()
-                            .all(|w| w.len() >= 3 && !FREQUENT_WORDS.contains(&w.as_str()))
-                })
-                .map(|lead| match anchor_sets.iter().position(|a| *a == lead) {
-                    Some(k) => k,
-                    None => {
-                        anchor_sets.push(lead);
-                        anchor_sets.len() - 1
-                    }
-                });
-            let value = Template::parse(row.get(3)).map_err(|e| err(format!("value: {e}")))?;
-            let modifier = Template::parse(row.get(4)).map_err(|e| err(format!("mod: {e}")))?;
-            for g in value.groups().into_iter().chain(modifier.groups()) {
-                if !groups.iter().any(|(n, _)| *n == g) {
-                    return Err(err(format!(
-                        "template uses `{{{g}}}` but the pattern has no `%{g}`"
-                    )));
-                }
-            }
-            let needs_tense = value.needs_tense() || modifier.needs_tense();
+            let (rule, source) = compile_rule(row, lexicon, &mut anchor_sets)?;
             let mut needs = needs.clone();
             if needs.is_empty() {
-                needs.push(Requirement::Regex(source.clone()));
+                needs.push(Requirement::Regex(source));
             } else {
                 needs.extend(
                     numbers
@@ -347,126 +354,13 @@ impl TimeTagger {
                 Some((_, members)) => members.push(rules.len()),
                 None => group_keys.push((key, vec![rules.len()])),
             }
-            let slot = |name: &str| regex.group_info().to_index(PatternID::ZERO, name);
-            let group_slots = groups
-                .iter()
-                .map(|(g, _)| {
-                    slot(g).ok_or_else(|| err(format!("group `{g}` is not in the regex")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let span_slot = slot("T").unwrap_or(0);
-            rules.push(Rule {
-                anchor,
-                group_slots,
-                span_slot,
-                name,
-                yields,
-                regex,
-                groups,
-                value,
-                modifier,
-                needs_tense,
-            });
+            rules.push(rule);
         }
-        let mut word_list: Vec<String> = Vec::new();
-        let mut word_requirements: Vec<Vec<usize>> = Vec::new();
-        let mut word_anchors: Vec<Vec<usize>> = Vec::new();
-        let word_index = |w: &str, list: &mut Vec<String>| match list.iter().position(|x| x == w) {
-            Some(k) => k,
-            None => {
-                list.push(w.to_string());
-                list.len() - 1
-            }
-        };
-        let mut regex_sources: Vec<&str> = Vec::new();
-        let mut regex_requirement_ids = Vec::new();
-        for (id, req) in requirements.iter().enumerate() {
-            match req {
-                Requirement::Words(ws) => {
-                    for w in ws {
-                        let k = word_index(w, &mut word_list);
-                        word_requirements.resize(word_list.len(), Vec::new());
-                        word_requirements[k].push(id);
-                    }
-                }
-                Requirement::Regex(src) => {
-                    regex_sources.push(src);
-                    regex_requirement_ids.push(id);
-                }
-            }
-        }
-        for (a, lead) in anchor_sets.iter().enumerate() {
-            for w in &lead.words {
-                let k = word_index(w, &mut word_list);
-                word_anchors.resize(word_list.len(), Vec::new());
-                word_anchors[k].push(a);
-            }
-        }
-        // ASCII classes as for the rules (see `compile`), unless a requirement needs Unicode.
-        let set = |unicode: bool| {
-            RegexSetBuilder::new(&regex_sources)
-                .size_limit(1 << 26)
-                .unicode(unicode)
-                .build()
-                .map(|set| (set, unicode))
-        };
-        let (regex_requirements, unicode) =
-            set(false)
-                .or_else(|_| set(true))
-                .map_err(|e| TimeRulesError::RuleSet {
-                    reason: e.to_string(),
-                })?;
-        let gates: Vec<Option<pattern::Gate>> = regex_sources
-            .iter()
-            .map(|src| pattern::gate_of(src, unicode))
-            .collect();
-        let regex_gated = gates.iter().all(Option::is_some);
-        let regex_gate_digit = gates.iter().flatten().any(|g| g.digit);
-        let mut word_gates: Vec<bool> = Vec::new();
-        if regex_gated {
-            for w in gates.iter().flatten().flat_map(|g| &g.words) {
-                let k = word_index(w, &mut word_list);
-                word_gates.resize(word_list.len(), false);
-                word_gates[k] = true;
-            }
-        }
-        word_requirements.resize(word_list.len(), Vec::new());
-        word_anchors.resize(word_list.len(), Vec::new());
-        word_gates.resize(word_list.len(), false);
-        let words = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&word_list)
-            .map_err(|e| TimeRulesError::RuleSet {
-                reason: e.to_string(),
-            })?;
-        let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); requirements.len()];
-        let mut groups = Vec::with_capacity(group_keys.len());
-        for (g, (key, members)) in group_keys.into_iter().enumerate() {
-            for &k in &key {
-                needed_by[k].push(g);
-            }
-            groups.push(RuleGroup {
-                required: key.len(),
-                rules: members,
-            });
-        }
-        Ok(TimeTagger {
-            id: NEXT_TAGGER_ID.fetch_add(1, Ordering::Relaxed),
-            lexicon,
+        Ok(CompiledRules {
             rules,
-            words,
-            word_requirements,
-            word_anchors,
-            anchor_word_start: anchor_sets.iter().map(|a| a.word_start).collect(),
-            regex_requirements,
-            regex_requirement_ids,
-            regex_gated,
-            regex_gate_digit,
-            word_gates,
-            needed_by,
-            groups,
-            cues,
+            requirements,
+            group_keys,
+            anchor_sets,
         })
     }
 
@@ -845,6 +739,241 @@ fn ascii_spaces(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// What [`TimeTagger::compile_rules`] gives [`TimeTagger::build`].
+struct CompiledRules {
+    /// The rules, in table order.
+    rules: Vec<Rule>,
+    /// The distinct requirements of all rules.
+    requirements: Vec<Requirement>,
+    /// Per group of rules with the same requirements: the requirements' indexes (sorted) and
+    /// the rules' indexes.
+    group_keys: Vec<(Vec<usize>, Vec<usize>)>,
+    /// The distinct anchor sets ([`Rule::anchor`] indexes them).
+    anchor_sets: Vec<pattern::Leading>,
+}
+
+/// One row of `rules.tsv` compiled: its type, its pattern expanded over the lexicon and
+/// compiled ([`compile`]), its anchor set, its value and mod templates, and the capture slots
+/// of its groups.
+///
+/// Takes the row, the lexicon, and the anchor sets of the rules before it: the rule's leading
+/// words ([`pattern::leading_words`]) become its anchor set, reused when an earlier rule has
+/// the same one and appended otherwise, unless they are too frequent to anchor on. Gives the
+/// rule and its expanded regex source (the requirement of a rule that has no other), or the
+/// first thing wrong with the row, named by rule and line.
+fn compile_rule(
+    row: &tables::Row,
+    lexicon: &Lexicon,
+    anchor_sets: &mut Vec<pattern::Leading>,
+) -> Result<(Rule, String), TimeRulesError> {
+    let name = row.get(0).to_string();
+    let err = |reason: String| TimeRulesError::Rule {
+        rule: name.clone(),
+        line: row.line,
+        reason,
+    };
+    let yields = match row.get(1) {
+        "DATE" => Yield::Timex(TimexKind::Date),
+        "TIME" => Yield::Timex(TimexKind::Time),
+        "DURATION" => Yield::Timex(TimexKind::Duration),
+        "SET" => Yield::Timex(TimexKind::Set),
+        "NONE" => Yield::Nothing,
+        other => {
+            return Err(err(format!(
+                "unknown type `{other}`; use DATE, TIME, DURATION, SET or NONE"
+            )));
+        }
+    };
+    let (source, groups) = expand_rule_pattern(row.get(2), lexicon).map_err(&err)?;
+    let regex =
+        compile(&source, 1 << 24).map_err(|e| err(format!("pattern does not compile: {e}")))?;
+    // Anchoring pays only when the leading words are rare: "the", "in" or "a" would
+    // put a place at every few words, and their hits would slow the word pass down.
+    // At word starts only, frequent words are fine: their hits are few.
+    let anchor = leading_words(row.get(2), lexicon)
+        .filter(|lead| {
+            lead.word_start
+                || lead
+                    .words
+                    .iter()
+                    .all(|w| w.len() >= 3 && !FREQUENT_WORDS.contains(&w.as_str()))
+        })
+        .map(|lead| match anchor_sets.iter().position(|a| *a == lead) {
+            Some(k) => k,
+            None => {
+                anchor_sets.push(lead);
+                anchor_sets.len() - 1
+            }
+        });
+    let value = Template::parse(row.get(3)).map_err(|e| err(format!("value: {e}")))?;
+    let modifier = Template::parse(row.get(4)).map_err(|e| err(format!("mod: {e}")))?;
+    for g in value.groups().into_iter().chain(modifier.groups()) {
+        if !groups.iter().any(|(n, _)| *n == g) {
+            return Err(err(format!(
+                "template uses `{{{g}}}` but the pattern has no `%{g}`"
+            )));
+        }
+    }
+    let needs_tense = value.needs_tense() || modifier.needs_tense();
+    let slot = |name: &str| regex.group_info().to_index(PatternID::ZERO, name);
+    let group_slots = groups
+        .iter()
+        .map(|(g, _)| slot(g).ok_or_else(|| err(format!("group `{g}` is not in the regex"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let span_slot = slot("T").unwrap_or(0);
+    let rule = Rule {
+        anchor,
+        group_slots,
+        span_slot,
+        name,
+        yields,
+        regex,
+        groups,
+        value,
+        modifier,
+        needs_tense,
+    };
+    Ok((rule, source))
+}
+
+/// The tagger's prefilter: what finds the rules' requirements in a text (the fields of
+/// [`TimeTagger`] of the same names).
+struct Prefilter {
+    words: AhoCorasick,
+    word_requirements: Vec<Vec<usize>>,
+    word_anchors: Vec<Vec<usize>>,
+    regex_requirements: RegexSet,
+    regex_requirement_ids: Vec<usize>,
+    regex_gated: bool,
+    regex_gate_digit: bool,
+    word_gates: Vec<bool>,
+}
+
+impl Prefilter {
+    /// Phase 2 of [`TimeTagger::build`]: the prefilter of the compiled rules.
+    ///
+    /// Takes the distinct requirements and anchor sets ([`TimeTagger::compile_rules`]). The
+    /// word requirements' words, then the anchor sets' words, then the words that open the
+    /// regex requirements' gate ([`pattern::gate_of`], only when every regex requirement has
+    /// one) go into one word list, each word once, searched by one ASCII case-insensitive
+    /// Aho-Corasick DFA; per word, which requirements it meets, which anchor sets it is in and
+    /// whether it opens the gate. The regex requirements make one `RegexSet`, with ASCII
+    /// classes unless a requirement needs Unicode. Gives an error only when the set or the
+    /// automaton is too large to build.
+    fn build(
+        requirements: &[Requirement],
+        anchor_sets: &[pattern::Leading],
+    ) -> Result<Prefilter, TimeRulesError> {
+        let mut word_list: Vec<String> = Vec::new();
+        let mut word_requirements: Vec<Vec<usize>> = Vec::new();
+        let mut word_anchors: Vec<Vec<usize>> = Vec::new();
+        let word_index = |w: &str, list: &mut Vec<String>| match list.iter().position(|x| x == w) {
+            Some(k) => k,
+            None => {
+                list.push(w.to_string());
+                list.len() - 1
+            }
+        };
+        let mut regex_sources: Vec<&str> = Vec::new();
+        let mut regex_requirement_ids = Vec::new();
+        for (id, req) in requirements.iter().enumerate() {
+            match req {
+                Requirement::Words(ws) => {
+                    for w in ws {
+                        let k = word_index(w, &mut word_list);
+                        word_requirements.resize(word_list.len(), Vec::new());
+                        word_requirements[k].push(id);
+                    }
+                }
+                Requirement::Regex(src) => {
+                    regex_sources.push(src);
+                    regex_requirement_ids.push(id);
+                }
+            }
+        }
+        for (a, lead) in anchor_sets.iter().enumerate() {
+            for w in &lead.words {
+                let k = word_index(w, &mut word_list);
+                word_anchors.resize(word_list.len(), Vec::new());
+                word_anchors[k].push(a);
+            }
+        }
+        // ASCII classes as for the rules (see `compile`), unless a requirement needs Unicode.
+        let set = |unicode: bool| {
+            RegexSetBuilder::new(&regex_sources)
+                .size_limit(1 << 26)
+                .unicode(unicode)
+                .build()
+                .map(|set| (set, unicode))
+        };
+        let (regex_requirements, unicode) =
+            set(false)
+                .or_else(|_| set(true))
+                .map_err(|e| TimeRulesError::RuleSet {
+                    reason: e.to_string(),
+                })?;
+        let gates: Vec<Option<pattern::Gate>> = regex_sources
+            .iter()
+            .map(|src| pattern::gate_of(src, unicode))
+            .collect();
+        let regex_gated = gates.iter().all(Option::is_some);
+        let regex_gate_digit = gates.iter().flatten().any(|g| g.digit);
+        let mut word_gates: Vec<bool> = Vec::new();
+        if regex_gated {
+            for w in gates.iter().flatten().flat_map(|g| &g.words) {
+                let k = word_index(w, &mut word_list);
+                word_gates.resize(word_list.len(), false);
+                word_gates[k] = true;
+            }
+        }
+        word_requirements.resize(word_list.len(), Vec::new());
+        word_anchors.resize(word_list.len(), Vec::new());
+        word_gates.resize(word_list.len(), false);
+        let words = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&word_list)
+            .map_err(|e| TimeRulesError::RuleSet {
+                reason: e.to_string(),
+            })?;
+        Ok(Prefilter {
+            words,
+            word_requirements,
+            word_anchors,
+            regex_requirements,
+            regex_requirement_ids,
+            regex_gated,
+            regex_gate_digit,
+            word_gates,
+        })
+    }
+}
+
+/// Phase 3 of [`TimeTagger::build`]: the rule groups, and for each requirement the groups that
+/// need it.
+///
+/// Takes the groups of [`TimeTagger::compile_rules`] (requirement indexes, rule indexes) and
+/// how many requirements there are. Gives `needed_by` (per requirement, the groups in order)
+/// and the groups with their count of requirements: tagging counts, per sentence, the
+/// requirements met of each group and runs a group's rules when all are met.
+fn index_groups(
+    group_keys: Vec<(Vec<usize>, Vec<usize>)>,
+    requirement_count: usize,
+) -> (Vec<Vec<usize>>, Vec<RuleGroup>) {
+    let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); requirement_count];
+    let mut groups = Vec::with_capacity(group_keys.len());
+    for (g, (key, members)) in group_keys.into_iter().enumerate() {
+        for &k in &key {
+            needed_by[k].push(g);
+        }
+        groups.push(RuleGroup {
+            required: key.len(),
+            rules: members,
+        });
+    }
+    (needed_by, groups)
 }
 
 /// Compiles a rule or requirement regex with ASCII classes and case folding (see
