@@ -121,3 +121,159 @@ impl Attributions {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> Attributions {
+        Attributions::builtin().expect("builtin attribution cues")
+    }
+
+    fn find(a: &Attributions, sentence: &str) -> Option<Cue> {
+        let words: Vec<&str> = sentence.split(' ').collect();
+        a.find(&words)
+    }
+
+    fn before(start: usize, end: usize) -> Option<Cue> {
+        Some(Cue {
+            start,
+            end,
+            side: SpeakerSide::Before,
+        })
+    }
+
+    #[test]
+    fn the_table_loads_with_both_sides() {
+        let a = builtin();
+        assert!(a.cues.len() >= 20, "{:?}", a.cues.keys());
+        assert_eq!(
+            a.cues.get("say"),
+            Some(&vec![(vec![], SpeakerSide::Before)])
+        );
+        assert_eq!(
+            a.cues.get("according"),
+            Some(&vec![(vec!["to".to_string()], SpeakerSide::After)])
+        );
+        // The irregular past forms pass the prefix filter.
+        for p in [b"say", b"sai", b"tel", b"tol", b"acc"] {
+            assert!(a.prefixes.contains(p), "{}", String::from_utf8_lossy(p));
+        }
+    }
+
+    #[test]
+    fn a_speaker_stands_before_a_statement_verb_in_any_form() {
+        let a = builtin();
+        for verb in [
+            "said",
+            "says",
+            "saying",
+            "stated",
+            "announced",
+            "announces",
+            "reported",
+            "told",
+            "tells",
+            "claimed",
+            "notes",
+            "added",
+            "confirmed",
+            "declared",
+            "insisted",
+            "stressed",
+            "emphasized",
+            "emphasised",
+            "reiterated",
+            "asserted",
+            "alleged",
+            "acknowledged",
+            "disclosed",
+            "revealed",
+        ] {
+            let sentence = format!("Hamas {verb} that talks failed");
+            assert_eq!(find(&a, &sentence), before(1, 2), "{sentence}");
+        }
+    }
+
+    #[test]
+    fn the_first_cue_of_a_sentence_is_the_one() {
+        let a = builtin();
+        assert_eq!(find(&a, "Israel said Hamas reported it"), before(1, 2));
+        assert_eq!(find(&a, "officials in Gaza , Hamas said"), before(5, 6));
+    }
+
+    #[test]
+    fn a_capitalised_word_is_no_cue() {
+        let a = builtin();
+        // "States" would be "state".
+        assert_eq!(find(&a, "the United States agreed"), None);
+        assert_eq!(find(&a, "the United States said"), before(3, 4));
+        assert_eq!(find(&a, "Said Hamas"), None);
+    }
+
+    #[test]
+    fn other_words_are_no_cues() {
+        let a = builtin();
+        assert_eq!(find(&a, "Israel attacked Hamas in Gaza"), None);
+        assert_eq!(find(&a, "a to of"), None);
+        assert_eq!(a.find(&[]), None);
+        assert_eq!(a.find(&["", "s"]), None);
+    }
+
+    #[test]
+    fn according_to_is_in_the_table_but_not_found_today() {
+        // Today's behaviour, not a design: the table keys "according to" by its first word as
+        // written, `find` looks words up by lemma, and the lemma of "according" is "accord".
+        // No cue with the speaker after it is ever found.
+        let a = builtin();
+        assert_eq!(lemma("according"), "accord");
+        assert_eq!(find(&a, "the strike , according to officials"), None);
+        assert_eq!(find(&a, "According to officials , Israel struck"), None);
+    }
+
+    #[test]
+    fn noted_is_not_a_cue_today() {
+        // Today's behaviour, not a design: the lemmatizer makes "noted" "not".
+        let a = builtin();
+        assert_eq!(find(&a, "Hamas notes that"), before(1, 2));
+        assert_eq!(find(&a, "Hamas noted that"), None);
+    }
+
+    /// A table whose cues are keyed by lemma, as `find` looks them up.
+    fn by_lemma() -> Attributions {
+        let mut cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>, FxBuild> =
+            HashMap::default();
+        cues.insert("say".into(), vec![(vec![], SpeakerSide::Before)]);
+        cues.insert(
+            "accord".into(),
+            vec![(vec!["to".into()], SpeakerSide::After)],
+        );
+        let prefixes = [*b"say", *b"sai", *b"acc"].into_iter().collect();
+        Attributions { cues, prefixes }
+    }
+
+    #[test]
+    fn a_cue_of_several_words_needs_them_all_and_gives_its_side() {
+        let a = by_lemma();
+        assert_eq!(
+            find(&a, "the strike , according to officials"),
+            Some(Cue {
+                start: 3,
+                end: 5,
+                side: SpeakerSide::After,
+            })
+        );
+        assert_eq!(
+            find(&a, "according TO officials").map(|c| c.end),
+            Some(2),
+            "the later words match in any case"
+        );
+        assert_eq!(find(&a, "according officials"), None);
+        assert_eq!(
+            find(&a, "officials according"),
+            None,
+            "the sentence ends first"
+        );
+        assert_eq!(find(&a, "according , Hamas said"), before(3, 4));
+    }
+}
