@@ -4,7 +4,13 @@
 //! python tools/ner/silver_label.py ../shared/corpus/newswire-2452.jsonl /tmp/ner/silver.jsonl
 //! cargo run --release --example train_ner -- [--corpus PATH] [--silver PATH] [--out PATH]
 //!     [--epochs N] [--prune X] [--min-count N] [--upper-frac F]
+//!     [--gold NAME=PATH[,PATH...]]... [--gold-copies N] [--gold-dev F]
 //! ```
+//!
+//! `--gold` adds a gold corpus in column format (CoNLL `word TAG`, or UD-style `.iob2` with the
+//! word and the tag in the second and third columns; IOB1 or IOB2; PER, ORG, LOC, MISC, other
+//! types read as O). A fraction `--gold-dev` of its sentences (by hash) is held out and scored
+//! after training, per corpus and per type.
 //! See `tools/ner/README.md`. The article texts are read at training time only; nothing but
 //! the weights is written.
 
@@ -31,6 +37,12 @@ struct Args {
     upper_frac: f64,
     title_frac: f64,
     synthetic: usize,
+    /// `(name, paths)` of gold corpora.
+    gold: Vec<(String, Vec<String>)>,
+    /// Copies of each gold training sentence (gold outweighs silver).
+    gold_copies: usize,
+    /// Fraction of each gold corpus held out for scoring.
+    gold_dev: f64,
 }
 
 fn parse_args() -> Result<Args, Box<dyn Error>> {
@@ -44,6 +56,9 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
         upper_frac: 0.25,
         title_frac: 0.05,
         synthetic: 5000,
+        gold: Vec::new(),
+        gold_copies: 1,
+        gold_dev: 0.2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +73,16 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--upper-frac" => a.upper_frac = val()?.parse()?,
             "--title-frac" => a.title_frac = val()?.parse()?,
             "--synthetic" => a.synthetic = val()?.parse()?,
+            "--gold" => {
+                let v = val()?;
+                let (name, paths) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("--gold {v}: give NAME=PATH[,PATH...]"))?;
+                let paths = paths.split(',').map(str::to_string).collect();
+                a.gold.push((name.to_string(), paths));
+            }
+            "--gold-copies" => a.gold_copies = val()?.parse()?,
+            "--gold-dev" => a.gold_dev = val()?.parse()?,
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -214,6 +239,112 @@ fn silver_f1(tagger: &NerTagger, gold: &[TrainSentence]) -> (f64, f64, f64) {
     )
 }
 
+/// The sentences of a gold corpus in column format. `.iob2` files (Universal NER) have the word
+/// and the tag in the second and third tab-separated columns; other files (wikigold, the Broad
+/// Twitter Corpus) the word first and the tag last. An entity begins at `B-X`, or at `I-X` after
+/// anything but X (IOB1); types other than PER, ORG, LOC and MISC are read as O.
+fn load_gold(path: &str) -> Result<Vec<TrainSentence>, Box<dyn Error>> {
+    let ud = path.ends_with(".iob2");
+    let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut types: Vec<Option<NerLabel>> = Vec::new();
+    let mut begins: Vec<bool> = Vec::new();
+    let mut flush = |words: &mut Vec<String>, types: &mut Vec<Option<NerLabel>>, begins: &mut Vec<bool>| {
+        if !words.is_empty() {
+            let mut tags_of = Vec::with_capacity(words.len());
+            let mut prev: Option<NerLabel> = None;
+            for (t, &b) in types.iter().zip(begins.iter()) {
+                tags_of.push(match t {
+                    None => tags::O,
+                    Some(l) if b || prev != Some(*l) => tags::begin(*l),
+                    Some(l) => tags::inside(*l),
+                });
+                prev = *t;
+            }
+            out.push(TrainSentence {
+                words: std::mem::take(words),
+                tags: tags_of,
+            });
+        }
+        types.clear();
+        begins.clear();
+    };
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            flush(&mut words, &mut types, &mut begins);
+            continue;
+        }
+        if line.starts_with('#') && ud || line.starts_with("-DOCSTART-") {
+            continue;
+        }
+        let cols: Vec<&str> = if ud {
+            line.split('\t').collect()
+        } else {
+            line.split_whitespace().collect()
+        };
+        let (word, tag) = if ud {
+            match (cols.get(1), cols.get(2)) {
+                (Some(w), Some(t)) => (*w, *t),
+                _ => continue,
+            }
+        } else {
+            match (cols.first(), cols.last()) {
+                (Some(w), Some(t)) if cols.len() >= 2 => (*w, *t),
+                _ => continue,
+            }
+        };
+        let (begin, label) = match tag.split_once('-') {
+            Some(("B", ty)) => (true, NerLabel::parse(ty)),
+            Some(("I", ty)) => (false, NerLabel::parse(ty)),
+            _ => (false, None),
+        };
+        words.push(word.to_string());
+        types.push(label);
+        begins.push(begin);
+    }
+    flush(&mut words, &mut types, &mut begins);
+    Ok(out)
+}
+
+/// Entity-level F1 per type (PER, ORG, LOC, MISC, then PER+ORG+LOC) of `tagger` on `gold`.
+fn f1_by_type(tagger: &NerTagger, gold: &[TrainSentence]) -> Vec<(String, f64, usize)> {
+    let mut counts = [[0usize; 3]; 4];
+    for s in gold {
+        let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
+        let pred = tagger.tag(&words);
+        let g = timeline::extract::actors::ner::spans(&s.tags, |_, _| 1.0);
+        for p in &pred {
+            counts[p.label as usize][1] += 1;
+            if g.iter()
+                .any(|x| x.start == p.start && x.end == p.end && x.label == p.label)
+            {
+                counts[p.label as usize][0] += 1;
+            }
+        }
+        for x in &g {
+            counts[x.label as usize][2] += 1;
+        }
+    }
+    let f1 = |[tp, np, ng]: [usize; 3]| {
+        let (p, r) = (tp as f64 / np.max(1) as f64, tp as f64 / ng.max(1) as f64);
+        if p + r > 0.0 { 200.0 * p * r / (p + r) } else { 0.0 }
+    };
+    let mut out: Vec<(String, f64, usize)> = NerLabel::ALL
+        .iter()
+        .map(|l| (l.as_str().to_string(), f1(counts[*l as usize]), counts[*l as usize][2]))
+        .collect();
+    let mut core = [0usize; 3];
+    for l in [NerLabel::Per, NerLabel::Org, NerLabel::Loc] {
+        for k in 0..3 {
+            core[k] += counts[l as usize][k];
+        }
+    }
+    out.push(("PER+ORG+LOC".into(), f1(core), core[2]));
+    out
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
     let t0 = Instant::now();
@@ -239,6 +370,30 @@ fn main() -> Result<(), Box<dyn Error>> {
     let synth = synthetic(&base, args.synthetic);
     eprintln!("{} synthetic datelines / results lines", synth.len());
     data.extend(synth);
+    let mut gold_dev: Vec<(String, Vec<TrainSentence>)> = Vec::new();
+    for (name, paths) in &args.gold {
+        let (mut train_part, mut dev_part) = (Vec::new(), Vec::new());
+        for path in paths {
+            for s in load_gold(path)? {
+                if mix(&s.words.join(" "), 4) < args.gold_dev {
+                    dev_part.push(s);
+                } else {
+                    train_part.push(s);
+                }
+            }
+        }
+        eprintln!(
+            "gold {name}: {} train / {} held-out sentences",
+            train_part.len(),
+            dev_part.len()
+        );
+        for s in &train_part {
+            for _ in 0..args.gold_copies {
+                data.push(s.clone());
+            }
+        }
+        gold_dev.push((name.clone(), dev_part));
+    }
     eprintln!("training on {} sentences (with augmentation)", data.len());
     let gaz = PhraseLists::builtin();
     let opts = TrainOptions {
@@ -274,6 +429,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         100.0 * r,
         100.0 * f
     );
+    for (name, dev) in &gold_dev {
+        let scores: Vec<String> = f1_by_type(&tagger, dev)
+            .iter()
+            .map(|(t, f, n)| format!("{t} {f:.1} ({n})"))
+            .collect();
+        eprintln!("held-out gold {name}: {}", scores.join(", "));
+    }
     let dev_up: Vec<TrainSentence> = dev.iter().map(upper).collect();
     let (p, r, f) = silver_f1(&tagger, &dev_up);
     eprintln!(
