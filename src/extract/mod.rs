@@ -236,6 +236,33 @@ mod tests {
     }
 
     #[test]
+    fn the_speaker_of_according_to_follows_the_cue() {
+        let x = Extractor::builtin().expect("builtin tables");
+        for text in [
+            "Israeli forces attacked Gaza on Tuesday, according to Hamas.",
+            "According to Hamas, Israeli forces attacked Gaza on Tuesday.",
+        ] {
+            let mut a = Article::new("a", text);
+            a.published_at = ReferenceTime::parse("2025-11-25T14:30:00+03:00");
+            let records = x.extract(&a, None).records;
+            let said_by: Vec<_> = records
+                .iter()
+                .map(|r| {
+                    r.attribution
+                        .as_ref()
+                        .and_then(|at| at.actor.as_ref())
+                        .map(|actor| actor.name.as_str())
+                })
+                .collect();
+            assert!(!said_by.is_empty(), "{text}: no event");
+            assert!(
+                said_by.iter().all(|s| *s == Some("Hamas")),
+                "{text}: {said_by:?}"
+            );
+        }
+    }
+
+    #[test]
     fn extractor_is_send_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Extractor>();

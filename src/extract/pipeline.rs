@@ -688,8 +688,17 @@ fn speaker_of(
     match cue.side {
         SpeakerSide::After => mentions
             .iter()
-            .filter(person_like)
-            .find(|m| m.tok_start >= base + cue.end && m.tok_start <= base + cue.end + 3)
+            .filter(|m| m.tok_start >= base + cue.end && m.tok_start <= base + cue.end + 3)
+            .find(|m| {
+                // The cue's own "to" makes the mention right after it look like a place
+                // ("according to Hamas"); a preposition after the cue still does ("according
+                // to officials in Gaza").
+                let right_after = words[cue.end..m.tok_start - base]
+                    .iter()
+                    .all(|w| w.eq_ignore_ascii_case("the"));
+                resolved.actors[m.actor].kind != resolve::ActorKind::Location
+                    && (!m.locative || right_after)
+            })
             .map(|m| m.actor),
         SpeakerSide::Before => {
             let before = mentions

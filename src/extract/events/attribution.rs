@@ -41,6 +41,7 @@ impl Attributions {
     pub fn builtin() -> Result<Attributions, LexiconError> {
         let mut cues: HashMap<String, Vec<(Vec<String>, SpeakerSide)>, FxBuild> =
             HashMap::default();
+        let mut forms: Vec<String> = Vec::new();
         for (n, line) in ATTRIBUTION_TSV.lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() || line.starts_with("lemma\t") {
                 continue;
@@ -66,11 +67,17 @@ impl Attributions {
             };
             let mut words = cue.split_whitespace().map(str::to_lowercase);
             let Some(first) = words.next() else { continue };
-            cues.entry(first).or_default().push((words.collect(), side));
+            // `find` looks a sentence's words up by lemma: the first word of a cue is keyed by
+            // its lemma too ("according to" under "accord"). The later words match as written.
+            let key = lemma(&first).into_owned();
+            forms.push(first);
+            cues.entry(key).or_default().push((words.collect(), side));
         }
-        // Irregular past forms ("said", "told") have prefixes of their own.
+        // A cue's first word as written ("according") and as keyed ("accord") pass the
+        // filter; irregular past forms ("said", "told") have prefixes of their own.
         let prefixes = cues
             .keys()
+            .chain(&forms)
             .map(String::as_str)
             .chain(["said", "told"])
             .filter_map(|k| {
@@ -85,17 +92,22 @@ impl Attributions {
     /// The first attribution cue of a sentence, if any.
     pub fn find(&self, words: &[&str]) -> Option<Cue> {
         for (i, w) in words.iter().enumerate() {
-            // Cues are verbs: "States" in "United States" is not "state".
-            if w.chars().next().is_some_and(char::is_uppercase) {
+            // Cues are verbs: "States" in "United States" is not "state". Only the first word of
+            // a sentence is capitalised as a cue ("According to officials, ..."), and there
+            // only a cue whose speaker follows it: no speaker stands before the first word
+            // ("Said Hamas" is a name).
+            let capitalised = w.chars().next().is_some_and(char::is_uppercase);
+            if capitalised && !starts_sentence(words, i) {
                 continue;
             }
-            let Some(prefix) = w
+            let Some(mut prefix) = w
                 .as_bytes()
                 .get(..3)
                 .and_then(|p| <[u8; 3]>::try_from(p).ok())
             else {
                 continue;
             };
+            prefix.make_ascii_lowercase();
             if !self.prefixes.contains(&prefix) {
                 continue;
             }
@@ -104,6 +116,9 @@ impl Attributions {
                 continue;
             };
             for (rest, side) in candidates {
+                if capitalised && *side == SpeakerSide::Before {
+                    continue;
+                }
                 let matches = rest.iter().enumerate().all(|(k, r)| {
                     words
                         .get(i + 1 + k)
@@ -120,6 +135,13 @@ impl Attributions {
         }
         None
     }
+}
+
+/// Is word `i` the first word of the sentence, after any opening quotes or brackets?
+fn starts_sentence(words: &[&str], i: usize) -> bool {
+    words[..i]
+        .iter()
+        .all(|w| matches!(*w, "\"" | "“" | "‘" | "'" | "(" | "["))
 }
 
 #[cfg(test)]
@@ -151,10 +173,12 @@ mod tests {
             a.cues.get("say"),
             Some(&vec![(vec![], SpeakerSide::Before)])
         );
+        // A cue is keyed by the lemma of its first word, as `find` looks words up.
         assert_eq!(
-            a.cues.get("according"),
+            a.cues.get("accord"),
             Some(&vec![(vec!["to".to_string()], SpeakerSide::After)])
         );
+        assert_eq!(a.cues.get("according"), None);
         // The irregular past forms pass the prefix filter.
         for p in [b"say", b"sai", b"tel", b"tol", b"acc"] {
             assert!(a.prefixes.contains(p), "{}", String::from_utf8_lossy(p));
@@ -220,15 +244,42 @@ mod tests {
         assert_eq!(a.find(&["", "s"]), None);
     }
 
+    fn after(start: usize, end: usize) -> Option<Cue> {
+        Some(Cue {
+            start,
+            end,
+            side: SpeakerSide::After,
+        })
+    }
+
     #[test]
-    fn according_to_is_in_the_table_but_not_found_today() {
-        // Today's behaviour, not a design: the table keys "according to" by its first word as
-        // written, `find` looks words up by lemma, and the lemma of "according" is "accord".
-        // No cue with the speaker after it is ever found.
+    fn according_to_puts_the_speaker_after_the_cue() {
+        // The table writes "according to"; `find` looks words up by lemma ("accord").
         let a = builtin();
         assert_eq!(lemma("according"), "accord");
-        assert_eq!(find(&a, "the strike , according to officials"), None);
-        assert_eq!(find(&a, "According to officials , Israel struck"), None);
+        assert_eq!(find(&a, "the strike , according to officials"), after(3, 5));
+        assert_eq!(
+            find(&a, "Israel struck , according TO officials"),
+            after(3, 5)
+        );
+        assert_eq!(find(&a, "the strike was according plan"), None);
+    }
+
+    #[test]
+    fn a_sentence_may_open_with_according_to() {
+        let a = builtin();
+        assert_eq!(
+            find(&a, "According to officials , Israel struck"),
+            after(0, 2)
+        );
+        assert_eq!(
+            find(&a, "“ According to officials , Israel struck"),
+            after(1, 3)
+        );
+        // Before the first word there is no speaker: a capitalised "before" cue is no cue
+        // anywhere, and "According" inside a sentence is a name or a title.
+        assert_eq!(find(&a, "Stated plans , Hamas said"), before(4, 5));
+        assert_eq!(find(&a, "the According To Plan tour"), None);
     }
 
     #[test]
