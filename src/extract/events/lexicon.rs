@@ -26,6 +26,9 @@ const TRIGGERS_TSV: &str = include_str!("../../../data/events/triggers.tsv");
 const IRREGULAR_TSV: &str = include_str!("../../../data/events/irregular_verbs.tsv");
 /// The embedded modality cues; their words are lemmas the lemmatizer must know too.
 pub(crate) const MODALITY_TSV: &str = include_str!("../../../data/events/modality.tsv");
+/// The embedded attribution cues ("said", "according to"); their words are lemmas the
+/// lemmatizer must know too.
+pub(crate) const ATTRIBUTION_TSV: &str = include_str!("../../../data/events/attribution.tsv");
 
 /// Longest gap a pattern may ask for; longer gaps would let a pattern reach across clauses.
 const MAX_GAP: u8 = 8;
@@ -249,12 +252,12 @@ static IRREGULAR: Lazy<FxMap<&'static str, (&'static str, bool)>> = Lazy::new(||
 });
 
 /// Lemmas the lemmatizer should prefer when suffix rules allow several ("agreed" could be
-/// "agre" or "agree"): every word of the trigger and cue tables, and the irregular lemmas.
-/// Rules alone cannot settle such cases without a dictionary; the words that matter for
-/// matching are exactly these.
+/// "agre" or "agree"): every word of the trigger, modality and attribution tables, and the
+/// irregular lemmas. Rules alone cannot settle such cases without a dictionary; the words
+/// that matter for matching are exactly these.
 static KNOWN: Lazy<FxSet<&'static str>> = Lazy::new(|| {
     let mut set = FxSet::default();
-    for text in [TRIGGERS_TSV, MODALITY_TSV] {
+    for text in [TRIGGERS_TSV, MODALITY_TSV, ATTRIBUTION_TSV] {
         for line in text.lines() {
             if line.starts_with('#') {
                 continue;
@@ -310,19 +313,35 @@ fn is_vowel(b: u8) -> bool {
     matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
 }
 
-/// A stem from which "-ed"/"-ing" was cut: which lemma did it come from? Known lemmas win;
-/// otherwise undo consonant doubling ("stopp" -> "stop") or restore a silent e ("vot" ->
-/// "vote") by the usual spelling rules.
+/// A stem from which "-ed"/"-ing" was cut: which lemma did it come from? A known lemma wins;
+/// otherwise, or when the stem is known both with and without a silent e ("noted": "not" of
+/// the negation cues, "note" of the statement verbs), the spelling rules decide
+/// ([`spelled_stem`]).
 fn restore_stem(stem: &str) -> String {
+    let with_e = format!("{stem}e");
+    match (KNOWN.contains(stem), KNOWN.contains(with_e.as_str())) {
+        (true, false) => stem.to_string(),
+        (false, true) => with_e,
+        // The tables cannot choose; the spelling can: a short stem that did not double its
+        // last consonant lost a silent e ("noted" is "note"; "not" would make "notted").
+        (true, true) => {
+            let spelled = spelled_stem(stem, with_e);
+            if spelled.len() > stem.len() {
+                spelled
+            } else {
+                stem.to_string()
+            }
+        }
+        (false, false) => spelled_stem(stem, with_e),
+    }
+}
+
+/// The lemma of a stem from which "-ed"/"-ing" was cut, by the usual spelling rules: undo
+/// consonant doubling ("stopp" -> "stop") or restore a silent e ("vot" -> "vote", given as
+/// `with_e`).
+fn spelled_stem(stem: &str, with_e: String) -> String {
     let b = stem.as_bytes();
     let n = b.len();
-    if KNOWN.contains(stem) {
-        return stem.to_string();
-    }
-    let with_e = format!("{stem}e");
-    if KNOWN.contains(with_e.as_str()) {
-        return with_e;
-    }
     if n >= 3 && b[n - 1] == b[n - 2] && !is_vowel(b[n - 1]) {
         let undoubled = &stem[..n - 1];
         if KNOWN.contains(undoubled) || !matches!(b[n - 1], b'l' | b's' | b'z' | b'f') {
@@ -1357,8 +1376,32 @@ mod tests {
             ("climbed", "climb"),
             ("announced", "announce"),
             ("is", "be"),
+            // "not" (a negation cue) and "note" (a statement verb) are both known lemmas:
+            // the spelling decides.
+            ("noted", "note"),
+            ("noting", "note"),
+            ("notes", "note"),
         ] {
             assert_eq!(lemma(w), l, "lemma of {w}");
+        }
+    }
+
+    #[test]
+    fn the_words_of_every_table_are_known_lemmas() {
+        for (name, text) in [
+            ("triggers", TRIGGERS_TSV),
+            ("modality", MODALITY_TSV),
+            ("attribution", ATTRIBUTION_TSV),
+        ] {
+            for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+                let cue = line.split('\t').next().unwrap_or("");
+                for word in cue
+                    .split(' ')
+                    .filter(|w| w.chars().all(char::is_alphabetic))
+                {
+                    assert!(KNOWN.contains(word), "{name}: {word}");
+                }
+            }
         }
     }
 

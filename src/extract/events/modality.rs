@@ -523,6 +523,12 @@ mod tests {
                 "attack",
                 Asserted,
             ),
+            // "noted" is "note", a statement verb, not the negation "not".
+            (
+                "The ministry noted attacks on the town.",
+                "attacks",
+                Reported,
+            ),
         ];
         for (s, head, want) in cases {
             assert_eq!(modality_of(s, head), want, "{s}");
