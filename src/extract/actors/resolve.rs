@@ -461,7 +461,8 @@ impl Linker {
     /// so far. The phrase's actor ([`phrase_actor`]) is looked up by key: a person by folded
     /// name, or by surname after a full name ([`person_key`]); anything else by kind and
     /// lower-cased name. A known actor gains what the phrase adds ([`merge_into`]); a new one
-    /// is appended to `actors` (and a person of two words or more is remembered by surname).
+    /// is appended to `actors` (and a named person of two words or more is remembered by
+    /// surname; an unnamed office holder, "Prime Minister of Israel", is not).
     /// An organization followed by its acronym ("Civil-Military Coordination Center (CMCC)")
     /// makes a later "CMCC" the same actor. Gives the phrase's mention (global token indices,
     /// byte range, whether it follows a locative preposition), or `None` when the phrase
@@ -476,8 +477,15 @@ impl Linker {
         let (text, toks, words) = (s.text, s.toks, s.words);
         let (actor, adjectival) = phrase_actor(phrase, text, toks)?;
         let partial = phrase.last().is_some_and(|a| a.partial);
+        // An unnamed office holder ("Prime Minister of Israel") has no surname: the last word
+        // of its name says whose office it is. It is found by its whole name only, and no
+        // shorter name ("President of Israel", another person) is found through it.
+        let named = phrase
+            .last()
+            .is_some_and(|a| matches!(a.kind, AtomKind::Person { .. }));
         let key = match actor.kind {
-            ActorKind::Person => person_key(&actor.name, &self.index, &self.surnames),
+            ActorKind::Person if named => person_key(&actor.name, &self.index, &self.surnames),
+            ActorKind::Person => actor_key("person", &fold(&actor.name)),
             _ => actor_key(actor.kind.as_str(), &actor.name.to_lowercase()),
         };
         let id = match self.index.get(&key) {
@@ -487,7 +495,7 @@ impl Linker {
             }
             None => {
                 let words: Vec<&str> = actor.name.split_whitespace().collect();
-                if actor.kind == ActorKind::Person
+                if named
                     && words.len() >= 2
                     && let Some(last) = words.last()
                 {
@@ -1634,14 +1642,13 @@ mod tests {
     }
 
     #[test]
-    fn an_office_holder_is_found_by_its_owner_like_a_surname() {
-        // Today's behaviour, not a design: "Prime Minister of Israel" is remembered under the
-        // "surname" `israel`, so a later "President of Israel" (fewer words) is linked to the
-        // prime minister instead of being an actor of its own.
+    fn office_holders_of_one_owner_are_different_people() {
+        // "Prime Minister of Israel" has no surname "israel": a later "President of Israel"
+        // is an actor of its own, and a repeated "Prime Minister of Israel" is the first.
         let mut linker = Linker::default();
         let mut actors = Vec::new();
         let mentions = link_all(
-            "Israel’s Prime Minister and Israel’s President",
+            "Israel’s Prime Minister and Israel’s President and Israel’s Prime Minister",
             &[
                 vec![
                     atom(0, 1, country("ISR", "Israel", false)),
@@ -1651,14 +1658,46 @@ mod tests {
                     atom(5, 6, country("ISR", "Israel", false)),
                     atom(7, 8, title("President")),
                 ],
+                vec![
+                    atom(9, 10, country("ISR", "Israel", false)),
+                    atom(11, 13, title("Prime Minister")),
+                ],
             ],
             &mut linker,
             &mut actors,
         );
-        assert_eq!(actors.len(), 1, "{actors:?}");
-        assert_eq!(actors[0].name, "Prime Minister of Israel");
+        let names: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["Prime Minister of Israel", "President of Israel"]
+        );
         let ids: Vec<usize> = mentions.iter().flatten().map(|m| m.actor).collect();
-        assert_eq!(ids, vec![0, 0]);
+        assert_eq!(ids, vec![0, 1, 0]);
+        assert!(linker.surnames.is_empty(), "{:?}", linker.surnames);
+    }
+
+    #[test]
+    fn an_office_holder_is_not_found_by_a_named_persons_surname() {
+        // A person whose surname is a country's name is no office holder of that country,
+        // though the office's name has fewer words than the person's.
+        let mut linker = Linker::default();
+        let mut actors = Vec::new();
+        let mentions = link_all(
+            "Daniel Ben Ami Israel met Israel’s President",
+            &[
+                vec![atom(0, 4, named_person())],
+                vec![
+                    atom(5, 6, country("ISR", "Israel", false)),
+                    atom(7, 8, title("President")),
+                ],
+            ],
+            &mut linker,
+            &mut actors,
+        );
+        let names: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["Daniel Ben Ami Israel", "President of Israel"]);
+        let ids: Vec<usize> = mentions.iter().flatten().map(|m| m.actor).collect();
+        assert_eq!(ids, vec![0, 1]);
     }
 
     #[test]
