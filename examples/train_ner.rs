@@ -250,26 +250,27 @@ fn load_gold(path: &str) -> Result<Vec<TrainSentence>, Box<dyn Error>> {
     let mut words: Vec<String> = Vec::new();
     let mut types: Vec<Option<NerLabel>> = Vec::new();
     let mut begins: Vec<bool> = Vec::new();
-    let mut flush = |words: &mut Vec<String>, types: &mut Vec<Option<NerLabel>>, begins: &mut Vec<bool>| {
-        if !words.is_empty() {
-            let mut tags_of = Vec::with_capacity(words.len());
-            let mut prev: Option<NerLabel> = None;
-            for (t, &b) in types.iter().zip(begins.iter()) {
-                tags_of.push(match t {
-                    None => tags::O,
-                    Some(l) if b || prev != Some(*l) => tags::begin(*l),
-                    Some(l) => tags::inside(*l),
+    let mut flush =
+        |words: &mut Vec<String>, types: &mut Vec<Option<NerLabel>>, begins: &mut Vec<bool>| {
+            if !words.is_empty() {
+                let mut tags_of = Vec::with_capacity(words.len());
+                let mut prev: Option<NerLabel> = None;
+                for (t, &b) in types.iter().zip(begins.iter()) {
+                    tags_of.push(match t {
+                        None => tags::O,
+                        Some(l) if b || prev != Some(*l) => tags::begin(*l),
+                        Some(l) => tags::inside(*l),
+                    });
+                    prev = *t;
+                }
+                out.push(TrainSentence {
+                    words: std::mem::take(words),
+                    tags: tags_of,
                 });
-                prev = *t;
             }
-            out.push(TrainSentence {
-                words: std::mem::take(words),
-                tags: tags_of,
-            });
-        }
-        types.clear();
-        begins.clear();
-    };
+            types.clear();
+            begins.clear();
+        };
     for line in text.lines() {
         let line = line.trim_end();
         if line.is_empty() {
@@ -329,11 +330,21 @@ fn f1_by_type(tagger: &NerTagger, gold: &[TrainSentence]) -> Vec<(String, f64, u
     }
     let f1 = |[tp, np, ng]: [usize; 3]| {
         let (p, r) = (tp as f64 / np.max(1) as f64, tp as f64 / ng.max(1) as f64);
-        if p + r > 0.0 { 200.0 * p * r / (p + r) } else { 0.0 }
+        if p + r > 0.0 {
+            200.0 * p * r / (p + r)
+        } else {
+            0.0
+        }
     };
     let mut out: Vec<(String, f64, usize)> = NerLabel::ALL
         .iter()
-        .map(|l| (l.as_str().to_string(), f1(counts[*l as usize]), counts[*l as usize][2]))
+        .map(|l| {
+            (
+                l.as_str().to_string(),
+                f1(counts[*l as usize]),
+                counts[*l as usize][2],
+            )
+        })
         .collect();
     let mut core = [0usize; 3];
     for l in [NerLabel::Per, NerLabel::Org, NerLabel::Loc] {

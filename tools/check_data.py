@@ -37,7 +37,7 @@ FOLDERS = {
     "data/ner": (
         ["data/ner/gazetteer.tsv", "data/ner/weights.bin"],
         "gazetteer.tsv: `python3 tools/ner/build_gazetteer.py ../shared/reference/petrarch2-dictionaries "
-        "data/ner/gazetteer.tsv`; weights.bin: silver labels, then `cargo run --release --example train_ner`",
+        "data/ner/gazetteer.tsv`; weights.bin: `tools/ner/train.sh`",
     ),
     "data/gazetteer": (
         sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "data/gazetteer/*.tsv"))),
