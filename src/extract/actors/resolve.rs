@@ -879,19 +879,26 @@ fn take_full_form(short: &mut Actor, full: &Actor) {
     short.sector = full.sector.clone().or(short.sector.take());
 }
 
-/// Lower-cased, without diacritics, for comparing spellings of one name.
+/// Lower-cased, without diacritics, hyphens read as spaces, for comparing spellings of one
+/// name: "Kim Moon-soo" and "Kim Moon Soo", "Al-Shabaab" and "al Shabaab" are one name.
 fn fold(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    let hyphen_as_space = |c: char| match c {
+        '-' | '\u{2010}' | '\u{2011}' => ' ',
+        c => c,
+    };
     if s.is_ascii() {
         // NFD leaves ASCII alone and it has no combining marks: the same result, no tables.
-        return s.to_ascii_lowercase();
+        return s
+            .chars()
+            .map(|c| hyphen_as_space(c.to_ascii_lowercase()))
+            .collect();
     }
     s.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(|c| match c {
-            'ı' => Some('i'),
-            'İ' => Some('i'),
-            c => Some(c),
+        .map(|c| match c {
+            'ı' | 'İ' => 'i',
+            c => hyphen_as_space(c),
         })
         .flat_map(char::to_lowercase)
         .collect()
@@ -1748,9 +1755,10 @@ mod tests {
         assert_eq!(fold("İbrahim Kalın"), "ibrahim kalin");
         assert_eq!(fold("Recep Tayyip Erdoğan"), "recep tayyip erdogan");
         assert_eq!(fold("ASCII Only"), "ascii only");
-        // Hyphens and spaces are kept as written: two spellings of one Korean name differ.
-        assert_eq!(fold("Kim Moon-soo"), "kim moon-soo");
-        assert_ne!(fold("Kim Moon-soo"), fold("Kim Moon Soo"));
+        // Hyphens read as spaces: two spellings of one Korean name are one name.
+        assert_eq!(fold("Kim Moon-soo"), "kim moon soo");
+        assert_eq!(fold("Kim Moon-soo"), fold("Kim Moon Soo"));
+        assert_eq!(fold("Al\u{2011}Shabaab"), fold("al Shabaab"));
         assert_eq!(fold("Kalın’s"), "kalin’s");
     }
 
@@ -1791,18 +1799,19 @@ mod tests {
     }
 
     #[test]
-    fn person_key_keeps_hyphenated_and_spaced_spellings_apart() {
+    fn person_key_joins_hyphenated_and_spaced_spellings() {
+        // What linking "Kim Moon-soo" stores: its folded name, and its last word as surname.
         let mut index: NameMap<usize> = NameMap::default();
         let mut surnames: NameMap<String> = NameMap::default();
-        index.insert("person|kim moon-soo".into(), 0);
-        surnames.insert("moon-soo".into(), "person|kim moon-soo".into());
+        index.insert(actor_key("person", &fold("Kim Moon-soo")), 0);
+        surnames.insert(fold("Moon-soo"), actor_key("person", &fold("Kim Moon-soo")));
         assert_eq!(
             person_key("Kim Moon Soo", &index, &surnames),
             "person|kim moon soo"
         );
         assert_eq!(
             person_key("Moon-soo", &index, &surnames),
-            "person|kim moon-soo"
+            "person|kim moon soo"
         );
         assert_eq!(person_key("Soo", &index, &surnames), "person|soo");
     }
