@@ -145,9 +145,9 @@ fn is_locative(w: &str) -> bool {
 /// Resolves the actors of a segmented text.
 ///
 /// Sentence by sentence (boilerplate left out), three phases: find the sentence's atoms
-/// ([`gazetteer_atoms`], then [`add_tagger_atoms`]), join adjacent atoms into phrases
-/// ([`join_phrases`]), and name the actor of each phrase and link it to the article's
-/// canonical actor ([`Linker::link`]), which makes one mention per phrase. The tagger also
+/// (`gazetteer_atoms`, then `add_tagger_atoms`), join adjacent atoms into phrases
+/// (`join_phrases`), and name the actor of each phrase and link it to the article's
+/// canonical actor (`Linker::link`), which makes one mention per phrase. The tagger also
 /// gives each token's word id ([`Resolved::word_ids`]).
 pub fn resolve(
     text: &str,
