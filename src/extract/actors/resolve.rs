@@ -241,6 +241,10 @@ fn gazetteer_atoms(
         if seg.is_excluded(m.start, m.end) {
             continue;
         }
+        // "US$14 billion", "HK$", "A$": a currency, not the state.
+        if text[m.end..].starts_with('$') {
+            continue;
+        }
         let Some((ts, te)) = token_range(toks, m.start, m.end) else {
             continue;
         };
@@ -1914,5 +1918,16 @@ mod tests {
             head.actors[1].name, "Hamas",
             "a state already known: left alone"
         );
+    }
+
+    #[test]
+    fn a_currency_is_not_its_state() {
+        let (atoms, _) = gazetteer_phase(
+            "The US$14 billion deal and a HK$2 fee were signed in the US.",
+            &TABLES.gaz,
+            june_2025(),
+        );
+        let texts: Vec<&str> = atoms.iter().flatten().map(|(t, _, _)| t.as_str()).collect();
+        assert_eq!(texts, ["US"], "only the last US is the state: {atoms:?}");
     }
 }
