@@ -144,7 +144,7 @@ impl ReplayOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error(transparent)]
-    Pipeline(#[from] RunError),
+    Run(#[from] RunError),
     #[error("{0}")]
     Invalid(String),
     #[error(
@@ -175,19 +175,19 @@ pub enum ReplayError {
 
 impl ReplayError {
     pub(crate) fn kafka(what: &'static str) -> impl FnOnce(KafkaError) -> ReplayError {
-        move |source| ReplayError::Pipeline(RunError::Kafka { what, source })
+        move |source| ReplayError::Run(RunError::Kafka { what, source })
     }
 }
 
 impl From<ConfigError> for ReplayError {
     fn from(e: ConfigError) -> Self {
-        ReplayError::Pipeline(e.into())
+        ReplayError::Run(e.into())
     }
 }
 
 impl From<ExtractError> for ReplayError {
     fn from(e: ExtractError) -> Self {
-        ReplayError::Pipeline(e.into())
+        ReplayError::Run(e.into())
     }
 }
 

@@ -23,8 +23,7 @@ use tracing::{debug, info, warn};
 use crate::config::Config;
 use crate::extract::Extractor;
 use crate::stream::scaffold::{
-    Health, InputMessage, Metrics, Outcome, Reference, RunError, RunHandle, Scaffold, Tp, Tracker,
-    Worker, kafka,
+    InputMessage, Metrics, Outcome, Reference, RunError, RunHandle, Scaffold, Tp, Worker, kafka,
 };
 
 use super::checkpoint::{
@@ -183,10 +182,8 @@ impl Replay {
                 })
                 .collect(),
             index: index_of(&plan),
-            tracker: Arc::clone(&scaffold.tracker),
             ledger,
             worker,
-            health: Arc::clone(&scaffold.health),
             scaffold: Arc::clone(&scaffold),
             progress: Arc::clone(&progress),
             window: options.selection.window,
@@ -544,12 +541,10 @@ struct Loop {
     consumer: Arc<StreamConsumer>,
     parts: Vec<PartState>,
     index: HashMap<String, Vec<Option<usize>>>,
-    tracker: Arc<Tracker>,
     ledger: Arc<Ledger>,
     worker: Worker,
     scaffold: Arc<Scaffold>,
     progress: Arc<Progress>,
-    health: Arc<Health>,
     window: TimeWindow,
     writer: CheckpointWriter,
     grace: Duration,
@@ -582,12 +577,12 @@ impl Loop {
 
         loop {
             let all_consumed = self.parts.iter().all(|p| p.consumed);
-            if (all_consumed || ending.is_some()) && self.tracker.in_flight().0 == 0 {
+            if (all_consumed || ending.is_some()) && self.scaffold.tracker.in_flight().0 == 0 {
                 break;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 warn!(
-                    in_flight = self.tracker.in_flight().0,
+                    in_flight = self.scaffold.tracker.in_flight().0,
                     "grace period over with messages in flight; they are redone when the replay resumes"
                 );
                 break;
@@ -597,8 +592,8 @@ impl Loop {
             let can_read = ending.is_none()
                 && !all_consumed
                 && !throttled
-                && !self.tracker.is_full()
-                && !self.health.retrying();
+                && !self.scaffold.tracker.is_full()
+                && !self.scaffold.health.retrying();
             let wake = tokio::time::Instant::from_std(resume_at.unwrap_or(now));
             tokio::select! {
                 biased;
@@ -611,14 +606,14 @@ impl Loop {
                     Ok(()) => {}
                     Err(_) => stop_open = false,
                 },
-                () = self.tracker.progressed() => self.advance(),
+                () = self.scaffold.tracker.progressed() => self.advance(),
                 _ = tick.tick() => {
                     self.check_positions();
                     // The rate limit only delays; a partition silent for the whole stall
                     // period is still stalled (unless the rate is below one per second).
                     let reading = ending.is_none()
-                        && !self.tracker.is_full()
-                        && !self.health.retrying()
+                        && !self.scaffold.tracker.is_full()
+                        && !self.scaffold.health.retrying()
                         && self.options.max_rate.is_none_or(|r| r >= 1.0);
                     self.check_stalls(reading);
                     if last_checkpoint.elapsed() >= self.options.checkpoint_interval {
@@ -688,6 +683,7 @@ impl Loop {
         for p in &self.parts {
             if p.consumed
                 && self
+                    .scaffold
                     .tracker
                     .wait_idle(Some(std::slice::from_ref(&p.tp)), Duration::ZERO)
             {
@@ -724,7 +720,7 @@ impl Loop {
             ending,
             totals: Some(totals),
             checkpoint: Some(self.writer.file.path().to_path_buf()),
-            abandoned: self.tracker.in_flight().0,
+            abandoned: self.scaffold.tracker.in_flight().0,
         }
     }
 
@@ -760,6 +756,7 @@ impl Loop {
         }
         self.scaffold.metrics.consumed.inc();
         let ticket = self
+            .scaffold
             .tracker
             .begin(p.tp.clone(), offset, size, input.timestamp_ms);
         if self.window.contains(input.timestamp_ms) {
@@ -785,7 +782,7 @@ impl Loop {
 
     /// Moves the checkpoint of every partition whose position advanced.
     fn advance(&self) {
-        for (tp, position) in self.tracker.take_positions() {
+        for (tp, position) in self.scaffold.tracker.take_positions() {
             self.ledger.advance(&tp, position);
         }
     }

@@ -25,7 +25,7 @@ pub use super::scaffold::Summary;
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
     #[error(transparent)]
-    Pipeline(#[from] RunError),
+    Run(#[from] RunError),
     #[error(
         "cannot serve the HTTP endpoint on {listen}: {source}; change `http.listen` or set `http.enabled = false`"
     )]
@@ -38,13 +38,13 @@ pub enum StreamError {
 
 impl From<ConfigError> for StreamError {
     fn from(e: ConfigError) -> Self {
-        StreamError::Pipeline(e.into())
+        StreamError::Run(e.into())
     }
 }
 
 impl From<ExtractError> for StreamError {
     fn from(e: ExtractError) -> Self {
-        StreamError::Pipeline(e.into())
+        StreamError::Run(e.into())
     }
 }
 

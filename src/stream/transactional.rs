@@ -119,9 +119,11 @@ impl Transactional {
             self.commit_batch(batch).await?;
         }
         self.shared.health.set_stopping();
+        // Every message consumed is finished: its transaction committed, or it was dropped
+        // with a revoked partition for its next owner (the tracker hands out no tickets here).
         let summary = Summary {
-            drained: true,
-            ..self.summary()
+            finished: self.shared.metrics.consumed.get(),
+            ..self.shared.summary(true)
         };
         let Transactional {
             consumer,
@@ -133,16 +135,6 @@ impl Transactional {
             warn!("the consumer did not close in time; exiting anyway");
         }
         Ok(summary)
-    }
-
-    fn summary(&self) -> Summary {
-        Summary {
-            consumed: self.shared.metrics.consumed.get(),
-            finished: self.shared.metrics.consumed.get(),
-            records: self.shared.metrics.produced.get(),
-            dead_letters: self.shared.metrics.dead_letters_total(),
-            drained: false,
-        }
     }
 
     async fn collect(
