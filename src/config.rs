@@ -47,6 +47,9 @@ pub struct Config {
     /// The backfill command (`timeline replay`).
     #[serde(default)]
     pub replay: ReplayConfig,
+    /// The live event view (`timeline.events`, `/api/events`, the timeline page).
+    #[serde(default)]
+    pub view: ViewConfig,
 }
 
 /// Kafka connection settings.
@@ -225,6 +228,35 @@ impl Default for EmbeddedConfig {
     }
 }
 
+/// The live event view: one state per event (by `event_key`), kept by `timeline run` beside
+/// the extraction, published to a compacted topic and served at `/` and `/api/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ViewConfig {
+    /// Keep the view (`timeline run --view` turns it on for one run).
+    pub enabled: bool,
+    /// The compacted topic of event states, keyed by event key: the view's changelog and what
+    /// dashboards read. Same partition count as `repartition_topic`.
+    pub topic: String,
+    /// The records, re-keyed by event key, so that every report of one event reaches the same
+    /// partition and so the same instance.
+    pub repartition_topic: String,
+    /// Consumer group of the view; the re-keying stage uses `<group_id>-rekey`. Instances with
+    /// the same group split the events between them.
+    pub group_id: String,
+}
+
+impl Default for ViewConfig {
+    fn default() -> Self {
+        ViewConfig {
+            enabled: false,
+            topic: "timeline.events".into(),
+            repartition_topic: "timeline.events-repartition".into(),
+            group_id: "timeline-view".into(),
+        }
+    }
+}
+
 /// The backfill command (`timeline replay`). Its topics, extraction pool and in-flight bounds
 /// are those of `[stream]`; these are the settings only a replay has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -384,6 +416,40 @@ impl Config {
                 "embedded.partitions",
                 "must be at least 1",
             ));
+        }
+        if self.view.enabled {
+            let v = &self.view;
+            for (path, topic) in [
+                ("view.topic", &v.topic),
+                ("view.repartition_topic", &v.repartition_topic),
+            ] {
+                if topic.trim().is_empty() {
+                    return Err(ConfigError::field(path, "is empty; give a topic name"));
+                }
+                if s.input_topics.contains(topic)
+                    || *topic == s.output_topic
+                    || *topic == self.dead_letter.topic
+                {
+                    return Err(ConfigError::field(
+                        path,
+                        format!(
+                            "`{topic}` is already a topic of the service; give it one of its own"
+                        ),
+                    ));
+                }
+            }
+            if v.topic == v.repartition_topic {
+                return Err(ConfigError::field(
+                    "view.repartition_topic",
+                    "is `view.topic`; the two need topics of their own",
+                ));
+            }
+            if v.group_id.trim().is_empty() || v.group_id == s.group_id {
+                return Err(ConfigError::field(
+                    "view.group_id",
+                    "must be a consumer group name of its own (not `stream.group_id`)",
+                ));
+            }
         }
         if self.http.enabled && !is_listen_address(&self.http.listen) {
             return Err(ConfigError::field(

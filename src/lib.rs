@@ -10,6 +10,8 @@
 //! * [`record`] - the output contract (`timeline.event/v1`) and the annotations view.
 //! * [`eval`] - scoring the core against gold data (TimeML, CoNLL-2003).
 //! * [`stream`] - the Kafka shell (`timeline run`), [`replay`]: the backfill (`timeline replay`).
+//! * [`view`] - the live event view: one state per event (`timeline.events`, `/api/events`,
+//!   the timeline page).
 //!
 //! The binary in `src/main.rs` is a thin layer of commands over these modules.
 
@@ -21,6 +23,7 @@ pub mod replay;
 pub mod stream;
 #[cfg(test)]
 mod test_corpus;
+pub mod view;
 
 /// The extractor version written into every record and Kafka header.
 ///

@@ -32,6 +32,8 @@ pub async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCod
     kafka::ensure_service_topics(&config, config.embedded.partitions)
         .await
         .context("cannot create the topics in the embedded broker")?;
+    // The view's topics too (the service creates them when this is set).
+    config.stream.create_topics_partitions = config.embedded.partitions;
 
     let extractor = runtime::extractor(&config).await?;
 
@@ -69,6 +71,11 @@ pub async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCod
             .map(|a| format!("; metrics on http://{a}/metrics"))
             .unwrap_or_default()
     );
+    if let (Some(addr), Some(_)) = (handle.http_addr(), handle.view_table()) {
+        eprintln!(
+            "timeline: the timeline page: http://{addr}/ (events as JSON: http://{addr}/api/events)"
+        );
+    }
 
     let tracker = Arc::clone(handle.tracker());
     let interrupted = runtime::signal_or_finished(Duration::from_millis(50), || {
@@ -96,22 +103,31 @@ pub async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCod
             if now != last.0 {
                 last = (now, Instant::now());
             }
-            if now >= produced && last.1.elapsed() >= Duration::from_millis(500) {
+            // The view too: every record of this run folded in and in the table.
+            let view_done = handle.view_table().is_none_or(|table| {
+                let m = handle.metrics();
+                m.view_records.get() >= produced && table.applied() >= m.view_state_writes.get()
+            });
+            if now >= produced && view_done && last.1.elapsed() >= Duration::from_millis(500) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     stop_printer.store(true, Ordering::Release);
+    let events = handle.view_table().map(|t| t.len());
     let metrics = Arc::clone(handle.metrics());
     handle.shutdown();
     handle.wait().await?;
     let _ = tokio::task::spawn_blocking(move || printer.join()).await;
     broker.stop().await;
     eprintln!(
-        "timeline: {} articles, {} records, {} dead letters in {:.1}s",
+        "timeline: {} articles, {} records{}, {} dead letters in {:.1}s",
         metrics.consumed.get(),
         metrics.produced.get(),
+        events
+            .map(|n| format!(" ({n} events in the view)"))
+            .unwrap_or_default(),
         metrics.dead_letters_total(),
         started.elapsed().as_secs_f64()
     );

@@ -49,6 +49,11 @@ pub struct Args {
     /// Do not serve the HTTP endpoint (`http.enabled = false`).
     #[arg(long)]
     pub no_http: bool,
+    /// Keep the live event view: one state per event in the compacted `view.topic`, the
+    /// timeline page at `/` and `/api/events` on the HTTP endpoint (`view.enabled = true`;
+    /// always on with --embedded).
+    #[arg(long)]
+    pub view: bool,
 }
 
 /// How `--embedded` prints records.
@@ -86,6 +91,9 @@ fn apply(args: &Args, config: &mut Config) {
     }
     if args.no_http {
         config.http.enabled = false;
+    }
+    if args.view || args.embedded {
+        config.view.enabled = true;
     }
 }
 

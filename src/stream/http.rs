@@ -94,17 +94,21 @@ fn wants_open_metrics(accept: &str) -> bool {
     open > 0.0 && open >= q("text/plain").max(q("*/*"))
 }
 
-/// Binds `listen` and serves until `stop` turns true. Returns the bound address (useful with
+/// Binds `listen` and serves (the operations routes, and `extra`'s when given) until `stop` turns true. Returns the bound address (useful with
 /// port 0) and the server task.
 pub async fn serve(
     listen: &str,
     health: Arc<Health>,
     metrics: Arc<Metrics>,
+    extra: Option<Router>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = router(health, metrics);
+    let mut app = router(health, metrics);
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
     let task = tokio::spawn(async move {
         let shutdown = async move {
             while !*stop.borrow() {

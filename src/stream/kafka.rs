@@ -166,6 +166,45 @@ pub async fn ensure_topics(
     Ok(())
 }
 
+/// Creates `topic` with `cleanup.policy=compact` when it does not exist yet (a topic that
+/// keeps the last value of every key, as the event view's changelog needs).
+pub async fn ensure_compacted_topic(
+    kafka: &KafkaConfig,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let admin: AdminClient<DefaultClientContext> = base_config(kafka).create()?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1))
+        .set("cleanup.policy", "compact");
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout));
+    for result in admin.create_topics([&new], &opts).await? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                tracing::error!(%topic, ?code, "could not create topic");
+                return Err(KafkaError::AdminOp(code));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The number of partitions of `topic`; 0 when it does not exist. Blocks (metadata request).
+pub fn partition_count(kafka: &KafkaConfig, topic: &str) -> Result<usize, KafkaError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = reader_config(kafka, false).create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    Ok(md
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().len())
+        .sum())
+}
+
 /// Creates the service's topics that do not exist yet: every input topic, the output topic and
 /// the dead-letter topic, with `partitions` partitions each.
 pub async fn ensure_service_topics(config: &Config, partitions: i32) -> Result<(), KafkaError> {

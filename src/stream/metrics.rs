@@ -36,6 +36,16 @@ pub struct Metrics {
     pub consumer_lag: Family<Labels, Gauge>,
     /// Errors while consuming, by librdkafka error code.
     pub consume_errors: Family<Labels, Counter>,
+    /// The event view: records folded into event states (each record once).
+    pub view_records: Counter,
+    /// The event view: messages of the timeline topic that are not records, left out.
+    pub view_ignored: Counter,
+    /// The event view: state changes acknowledged on the compacted events topic.
+    pub view_state_writes: Counter,
+    /// The event view: events whose state this instance keeps (its partitions).
+    pub view_events_owned: Gauge,
+    /// The event view: events in the table the page reads (every partition).
+    pub view_events: Gauge,
     /// The sum over kinds of `dead_letters` (not exported; families cannot be summed).
     dead_letters_all: Counter,
 }
@@ -123,8 +133,43 @@ impl Metrics {
             "Errors reading the input topics, by librdkafka error code (e.g. BadCompression: a batch that cannot be decoded)",
             consume_errors.clone(),
         );
+        let view_records = Counter::default();
+        let view_ignored = Counter::default();
+        let view_state_writes = Counter::default();
+        let view_events_owned = Gauge::default();
+        let view_events = Gauge::default();
+        registry.register(
+            "view_records",
+            "Event view: records folded into event states (a record seen again is not counted)",
+            view_records.clone(),
+        );
+        registry.register(
+            "view_ignored",
+            "Event view: messages of the timeline topic that are not records, left out",
+            view_ignored.clone(),
+        );
+        registry.register(
+            "view_state_writes",
+            "Event view: state changes acknowledged on the compacted events topic",
+            view_state_writes.clone(),
+        );
+        registry.register(
+            "view_events_owned",
+            "Event view: events whose state this instance keeps (the partitions it holds)",
+            view_events_owned.clone(),
+        );
+        registry.register(
+            "view_events",
+            "Event view: events in the table served at /api/events (every partition)",
+            view_events.clone(),
+        );
         Metrics {
             registry,
+            view_records,
+            view_ignored,
+            view_state_writes,
+            view_events_owned,
+            view_events,
             consumed,
             produced,
             dead_letters,

@@ -67,6 +67,7 @@ pub struct ServiceHandle {
     run: RunHandle<Summary, StreamError>,
     scaffold: Arc<Scaffold>,
     http_addr: Option<SocketAddr>,
+    view_table: Option<Arc<crate::view::EventTable>>,
 }
 
 impl ServiceHandle {
@@ -102,6 +103,11 @@ impl ServiceHandle {
     /// The HTTP endpoint's address, when enabled.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http_addr
+    }
+
+    /// The event view's table, when the view is enabled.
+    pub fn view_table(&self) -> Option<&Arc<crate::view::EventTable>> {
+        self.view_table.as_ref()
     }
 
     /// True once the service task has ended.
@@ -180,11 +186,19 @@ impl Service {
         )?);
         let (stop_tx, stop_rx) = watch::channel(false);
 
+        let view = if config.view.enabled {
+            Some(crate::view::start(&config, Arc::clone(&scaffold.metrics), stop_rx.clone()).await?)
+        } else {
+            None
+        };
+        let view_table = view.as_ref().map(|v| Arc::clone(v.table()));
+
         let http_addr = if config.http.enabled {
             let (addr, _task) = super::http::serve(
                 &config.http.listen,
                 Arc::clone(&scaffold.health),
                 Arc::clone(&scaffold.metrics),
+                view_table.clone().map(crate::view::api::router),
                 stop_rx.clone(),
             )
             .await
@@ -192,7 +206,11 @@ impl Service {
                 listen: config.http.listen.clone(),
                 source,
             })?;
-            info!(%addr, "serving /healthz, /readyz, /metrics");
+            if view_table.is_some() {
+                info!(%addr, "serving /healthz, /readyz, /metrics, the timeline page at / and /api/events");
+            } else {
+                info!(%addr, "serving /healthz, /readyz, /metrics");
+            }
             Some(addr)
         } else {
             None
@@ -210,11 +228,23 @@ impl Service {
         let run = match s.processing_guarantee {
             Guarantee::AtLeastOnce => {
                 let run = at_least_once::prepare(&config, ctx, Arc::clone(&scaffold), stop_rx)?;
-                RunHandle::spawn(stop_tx, killed, async move { Ok(run.await) })
+                RunHandle::spawn(stop_tx, killed, async move {
+                    let summary = run.await;
+                    if let Some(view) = view {
+                        view.wait().await;
+                    }
+                    Ok(summary)
+                })
             }
             Guarantee::ExactlyOnce => {
                 let run = transactional::Transactional::new(&config, ctx, Arc::clone(&scaffold))?;
-                RunHandle::spawn(stop_tx, killed, async move { Ok(run.run(stop_rx).await?) })
+                RunHandle::spawn(stop_tx, killed, async move {
+                    let summary = run.run(stop_rx).await;
+                    if let Some(view) = view {
+                        view.wait().await;
+                    }
+                    Ok(summary?)
+                })
             }
         };
         let workers = scaffold.workers();
@@ -230,6 +260,7 @@ impl Service {
             run,
             scaffold,
             http_addr,
+            view_table,
         })
     }
 }

@@ -155,6 +155,16 @@ impl TopicReader {
         topic: &str,
         read_committed: bool,
     ) -> KafkaResult<TopicReader> {
+        TopicReader::of_partitions(kafka_config, topic, None, read_committed)
+    }
+
+    /// Assigns `partitions` of `topic` (every partition when `None`) from the beginning.
+    pub fn of_partitions(
+        kafka_config: &KafkaConfig,
+        topic: &str,
+        partitions: Option<&[i32]>,
+        read_committed: bool,
+    ) -> KafkaResult<TopicReader> {
         let mut config = kafka::reader_config(kafka_config, read_committed);
         // End-of-partition events tell `read_to_end` it is done even when the last offsets
         // are transaction markers, which are never delivered (read_committed only).
@@ -166,6 +176,7 @@ impl TopicReader {
             .iter()
             .filter(|t| t.name() == topic)
             .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .filter(|p| partitions.is_none_or(|wanted| wanted.contains(p)))
             .collect();
         let mut tpl = TopicPartitionList::new();
         for p in &partitions {
