@@ -42,6 +42,8 @@ pub struct Metrics {
     pub view_ignored: Counter,
     /// The event view: state changes acknowledged on the compacted events topic.
     pub view_state_writes: Counter,
+    /// The event view: partitions of the repartition topic this instance holds.
+    pub view_partitions: Gauge,
     /// The event view: events whose state this instance keeps (its partitions).
     pub view_events_owned: Gauge,
     /// The event view: events in the table the page reads (every partition).
@@ -137,6 +139,7 @@ impl Metrics {
         let view_ignored = Counter::default();
         let view_state_writes = Counter::default();
         let view_events_owned = Gauge::default();
+        let view_partitions = Gauge::default();
         let view_events = Gauge::default();
         registry.register(
             "view_records",
@@ -154,6 +157,11 @@ impl Metrics {
             view_state_writes.clone(),
         );
         registry.register(
+            "view_partitions",
+            "Event view: partitions of the repartition topic this instance holds (their events' state is kept here)",
+            view_partitions.clone(),
+        );
+        registry.register(
             "view_events_owned",
             "Event view: events whose state this instance keeps (the partitions it holds)",
             view_events_owned.clone(),
@@ -169,6 +177,7 @@ impl Metrics {
             view_ignored,
             view_state_writes,
             view_events_owned,
+            view_partitions,
             view_events,
             consumed,
             produced,

@@ -21,14 +21,20 @@ use crate::stream::log_limit::LogLimit;
 /// revokes (auto-commit) are exactly the finished work.
 pub struct StageContext {
     stage: &'static str,
+    /// Partitions held now, when the stage reports them.
+    assigned: Option<prometheus_client::metrics::gauge::Gauge>,
     revoked: Mutex<Vec<i32>>,
     errors: LogLimit,
 }
 
 impl StageContext {
-    pub fn new(stage: &'static str) -> StageContext {
+    pub fn new(
+        stage: &'static str,
+        assigned: Option<prometheus_client::metrics::gauge::Gauge>,
+    ) -> StageContext {
         StageContext {
             stage,
+            assigned,
             revoked: Mutex::new(Vec::new()),
             errors: LogLimit::new(Duration::from_secs(30)),
         }
@@ -61,6 +67,9 @@ impl ConsumerContext for StageContext {
                 ?partitions,
                 "event view: partitions revoked"
             );
+            if let Some(g) = &self.assigned {
+                g.dec_by(partitions.len() as i64);
+            }
             self.revoked
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -76,6 +85,9 @@ impl ConsumerContext for StageContext {
                 ?partitions,
                 "event view: partitions assigned"
             );
+            if let Some(g) = &self.assigned {
+                g.inc_by(partitions.len() as i64);
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::producer::FutureProducer;
 use tokio::sync::watch;
 use tracing::info;
 
@@ -91,6 +91,42 @@ impl ViewHandle {
 impl Drop for ViewHandle {
     fn drop(&mut self) {
         self.table_stop.store(true, Ordering::Release);
+    }
+}
+
+/// A stage's consumer and producer, closed off the runtime's threads however the stage ends.
+///
+/// Closing a consumer leaves its group and blocks for as long as the brokers do not answer. On
+/// a graceful stop [`Detached::close`] closes them within the grace period; if the
+/// task is dropped instead (the runtime shutting down with the service never stopped, as when
+/// a test fails), `Drop` hands them to a detached thread, so a runtime can always finish.
+struct Detached(Option<(StreamConsumer<io::StageContext>, FutureProducer)>);
+
+impl Detached {
+    fn new(clients: (StreamConsumer<io::StageContext>, FutureProducer)) -> Detached {
+        Detached(Some(clients))
+    }
+
+    fn get(&self) -> Option<(&StreamConsumer<io::StageContext>, &FutureProducer)> {
+        self.0.as_ref().map(|(c, p)| (c, p))
+    }
+
+    async fn close(mut self, limit: Duration) {
+        // Nothing is left to flush: a stage stores offsets only for acknowledged writes, and
+        // what a stop cut short is redone by the next owner.
+        if let Some(clients) = self.0.take() {
+            kafka::close_within(clients, limit).await;
+        }
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(clients) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("timeline-close".into())
+                .spawn(move || drop(clients));
+        }
     }
 }
 
@@ -173,14 +209,17 @@ pub async fn start(
         backoff: Duration::from_millis(s.retry_backoff_ms),
         max_backoff: Duration::from_millis(s.retry_backoff_max_ms),
     });
-    let consumer = |group: &str, stage_name: &'static str, topic: &str| {
+    let consumer = |group: &str,
+                    stage_name: &'static str,
+                    topic: &str,
+                    assigned: Option<prometheus_client::metrics::gauge::Gauge>| {
         let c: StreamConsumer<io::StageContext> = kafka::consumer_config(
             &config.kafka,
             group,
             Guarantee::AtLeastOnce,
             s.commit_interval_ms,
         )
-        .create_with_context(io::StageContext::new(stage_name))
+        .create_with_context(io::StageContext::new(stage_name, assigned))
         .map_err(RunError::kafka("cannot create the view's consumer"))?;
         c.subscribe(&[topic])
             .map_err(RunError::kafka("cannot subscribe the view's consumer"))?;
@@ -194,28 +233,38 @@ pub async fn start(
 
     let rekey_group = format!("{}-rekey", v.group_id);
     let (c1, p1) = (
-        consumer(&rekey_group, "rekey", &s.output_topic)?,
+        consumer(&rekey_group, "rekey", &s.output_topic, None)?,
         producer()?,
     );
     let (c2, p2) = (
-        consumer(&v.group_id, "aggregate", &v.repartition_topic)?,
+        consumer(
+            &v.group_id,
+            "aggregate",
+            &v.repartition_topic,
+            Some(stage.metrics.view_partitions.clone()),
+        )?,
         producer()?,
     );
     let close = Duration::from_millis(s.shutdown_grace_ms);
     let tasks = vec![
         tokio::spawn({
             let (stage, stop) = (Arc::clone(&stage), stop.clone());
+            let clients = Detached::new((c1, p1));
             async move {
-                rekey::run(stage, &c1, &p1, stop).await;
-                let _ = p1.flush(close);
-                kafka::close_within((c1, p1), close).await;
+                if let Some((c, p)) = clients.get() {
+                    rekey::run(stage, c, p, stop).await;
+                }
+                clients.close(close).await;
             }
         }),
         tokio::spawn({
             let (stage, stop) = (Arc::clone(&stage), stop.clone());
+            let clients = Detached::new((c2, p2));
             async move {
-                aggregate::run(stage, &c2, &p2, stop).await;
-                kafka::close_within((c2, p2), close).await;
+                if let Some((c, p)) = clients.get() {
+                    aggregate::run(stage, c, p, stop).await;
+                }
+                clients.close(close).await;
             }
         }),
     ];
