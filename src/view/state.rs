@@ -148,9 +148,14 @@ impl EventState {
             self.reports += 1;
             self.add_parties(&record);
             self.add_evidence(&record, published);
+        } else {
+            self.reword_evidence(&record, published);
         }
         self.recount();
-        if self.reports == 1 || better(&record, &self.best) {
+        // `new` starts from the record itself; from then on only a better one replaces it
+        // (not "whatever comes while there is one report": a re-extraction of the first
+        // report, counted once, must not win by arriving later).
+        if better(&record, &self.best) {
             self.best = record;
         }
         true
@@ -166,7 +171,17 @@ impl EventState {
                 .iter_mut()
                 .find(|p| p.name == a.name && p.role == a.role)
             {
-                Some(p) => p.reports += 1,
+                Some(p) => {
+                    p.reports += 1;
+                    // Kind and country whatever the order reports come in: the smallest kind,
+                    // a known country over none (the smallest when reports disagree).
+                    p.kind = p.kind.min(a.kind);
+                    if let Some(c) = &a.country
+                        && p.country.as_ref().is_none_or(|known| c < known)
+                    {
+                        p.country = Some(c.clone());
+                    }
+                }
                 None => self.parties.push(Party {
                     name: a.name.clone(),
                     kind: a.kind,
@@ -206,6 +221,25 @@ impl EventState {
         let at = self.evidence.partition_point(|x| key(x) <= key(&e));
         self.evidence.insert(at, e);
         self.evidence.truncate(MAX_EVIDENCE);
+    }
+
+    /// A report already counted, told again by another record (a re-extraction): its
+    /// evidence is the one of the smallest record id, whichever record came first. The entry
+    /// is found by article, sentence and trigger (evidence does not keep the mention); a
+    /// re-extraction that changed the trigger keeps the entry it has.
+    fn reword_evidence(&mut self, record: &Record, published_at: String) {
+        let Some(at) = self.evidence.iter().position(|e| {
+            e.article_id == record.article.id
+                && e.sentence == record.sentence
+                && e.trigger == record.event.trigger
+        }) else {
+            return;
+        };
+        if record.id >= self.evidence[at].record_id {
+            return;
+        }
+        self.evidence.remove(at);
+        self.add_evidence(record, published_at);
     }
 
     /// Articles and sources from the evidence and mentions (both bounded by what is kept).
@@ -264,4 +298,123 @@ fn better(a: &Record, b: &Record) -> bool {
     };
     (rank(a), a.date.value.as_str(), a.id.as_str())
         < (rank(b), b.date.value.as_str(), b.id.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `article` (one of its sentences, at `at`), from `source`.
+    fn record(id: &str, article: &str, source: &str, at: usize, confidence: f32) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "schema": "timeline.event/v1",
+            "id": id,
+            "fingerprint": "f",
+            "event_key": "k1",
+            "article": {
+                "id": article,
+                "url": format!("https://example.org/{article}"),
+                "source": source,
+                "published_at": format!("2025-03-1{}T09:00:00+00:00", at % 10),
+                "title": "Ministers meet"
+            },
+            "event": {"type": "CONSULT", "trigger": "met", "modality": "asserted"},
+            "date": {
+                "value": "2025-03-10",
+                "start": "2025-03-10T00:00:00+00:00",
+                "end": "2025-03-11T00:00:00+00:00",
+                "granularity": "day",
+                "basis": "relative",
+                "resolved": true
+            },
+            "actors": [
+                {"name": "Karim Adel", "kind": "person", "role": "source", "country": "EGY"},
+                {"name": "Laila Haddad", "kind": "person", "role": "target", "country": "JOR"}
+            ],
+            "sentence": "Karim Adel met Laila Haddad in Cairo on Monday.",
+            "span": [at, at + 48],
+            "field": "text",
+            "confidence": confidence,
+            "extractor": {"version": "test"}
+        }))
+        .unwrap()
+    }
+
+    fn fold(records: &[Record]) -> EventState {
+        let mut s = EventState::new(records[0].clone(), "2025-12-01T00:00:00Z");
+        for r in &records[1..] {
+            s.apply(r.clone(), "2025-12-01T00:00:00Z");
+        }
+        s
+    }
+
+    fn permutations(items: &[Record]) -> Vec<Vec<Record>> {
+        if items.len() <= 1 {
+            return vec![items.to_vec()];
+        }
+        let mut out = Vec::new();
+        for i in 0..items.len() {
+            let mut rest = items.to_vec();
+            let first = rest.remove(i);
+            for mut p in permutations(&rest) {
+                p.insert(0, first.clone());
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn applying_a_record_again_changes_nothing() {
+        let a = record("r1", "a1", "Wire", 0, 0.9);
+        let b = record("r2", "a2", "Daily", 100, 0.8);
+        let mut s = fold(&[a.clone(), b.clone()]);
+        let before = s.clone();
+        assert!(!s.apply(a, "2026-01-01T00:00:00Z"));
+        assert!(!s.apply(b, "2026-01-01T00:00:00Z"));
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn reports_count_mentions_not_records() {
+        let a = record("r1", "a1", "Wire", 0, 0.9);
+        // The same sentence re-extracted by a newer extractor: another id, the same mention.
+        let mut again = a.clone();
+        again.id = "r1-v2".into();
+        // Another sentence of the same article, and another outlet's article.
+        let second = record("r3", "a1", "Wire", 60, 0.7);
+        let other = record("r4", "a2", "Daily", 0, 0.8);
+        let s = fold(&[a, again, second, other]);
+        assert_eq!((s.reports, s.articles), (3, 2));
+        assert_eq!(s.sources, vec!["Daily", "Wire"]);
+        assert_eq!(s.evidence.len(), 3);
+        assert_eq!(s.record_ids, vec!["r1", "r1-v2", "r3", "r4"]);
+        let adel = s.parties.iter().find(|p| p.name == "Karim Adel").unwrap();
+        assert_eq!((adel.role, adel.reports), (Role::Source, 3));
+    }
+
+    #[test]
+    fn the_state_does_not_depend_on_the_order_of_records() {
+        let a = record("r1", "a1", "Wire", 0, 0.6);
+        // Re-extracted with more confidence: the best record whichever comes first.
+        let mut again = a.clone();
+        again.id = "r1-v2".into();
+        again.confidence = 0.95;
+        // Another outlet that knows no country for one party.
+        let mut other = record("r4", "a2", "Daily", 0, 0.8);
+        other.actors[1].country = None;
+        let records = [a, again, other];
+        let first = fold(&records);
+        assert_eq!(first.best.id, "r1-v2");
+        let haddad = first
+            .parties
+            .iter()
+            .find(|p| p.name == "Laila Haddad")
+            .unwrap();
+        assert_eq!(haddad.country.as_deref(), Some("JOR"));
+        for order in permutations(&records) {
+            let ids: Vec<&str> = order.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(fold(&order), first, "order {ids:?}");
+        }
+    }
 }
