@@ -132,8 +132,10 @@ pub struct Record {
     /// day and the canonical actors. Dashboards count one event with N mentions by it.
     pub fingerprint: String,
     /// The coarse identity of the event, what a dashboard should count events by: a hash of
-    /// the type, the day and the parties as one unordered set, each at its state's level when
-    /// it has one. Reports of one event by different outlets agree on it far more often than
+    /// the type (SANCTION read as COERCE), the day and the parties as one unordered set: their
+    /// states when they belong to two states or more, the one state and the names of its
+    /// organisations and groups when they belong to one, their folded names when none has a
+    /// state. Reports of one event by different outlets agree on it far more often than
     /// on `fingerprint` (who did what to whom), at the price of more unrelated events of the
     /// same type, day and states sharing it.
     pub event_key: String,
