@@ -244,6 +244,9 @@ pub struct ViewConfig {
     /// Consumer group of the view; the re-keying stage uses `<group_id>-rekey`. Instances with
     /// the same group split the events between them.
     pub group_id: String,
+    /// How often changed event states are written (and the input behind them committed), in
+    /// milliseconds. An event with several reports in that time is written once.
+    pub commit_interval_ms: u64,
 }
 
 impl Default for ViewConfig {
@@ -253,6 +256,7 @@ impl Default for ViewConfig {
             topic: "timeline.events".into(),
             repartition_topic: "timeline.events-repartition".into(),
             group_id: "timeline-view".into(),
+            commit_interval_ms: 1000,
         }
     }
 }
@@ -437,6 +441,12 @@ impl Config {
                         ),
                     ));
                 }
+            }
+            if v.commit_interval_ms == 0 {
+                return Err(ConfigError::field(
+                    "view.commit_interval_ms",
+                    "must be greater than 0",
+                ));
             }
             if v.topic == v.repartition_topic {
                 return Err(ConfigError::field(

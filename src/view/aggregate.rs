@@ -5,9 +5,9 @@
 //! an event read from partition `p` of the repartition topic is written to partition `p` of
 //! the events topic, so one partition's state is one partition of the topic.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rdkafka::Message;
@@ -27,7 +27,31 @@ use crate::stream::topic::TopicReader;
 /// The states of one partition, by event key.
 type PartitionState = HashMap<String, EventState>;
 
+/// Folded work not yet written: the events changed and the input offsets that finish it.
+#[derive(Default)]
+struct Pending {
+    dirty: BTreeSet<(i32, String)>,
+    next: BTreeMap<i32, i64>,
+    /// When the oldest unwritten change was made.
+    since: Option<Instant>,
+}
+
+impl Pending {
+    /// Forgets what belongs to `partition` (revoked: its new owner redoes that input).
+    fn drop_partition(&mut self, partition: i32) {
+        self.dirty.retain(|(p, _)| *p != partition);
+        self.next.remove(&partition);
+    }
+}
+
+/// Most changed events held before they are written, whatever the interval says.
+const MAX_DIRTY: usize = 10_000;
+
 /// Runs until `stop`.
+///
+/// Changes are written every `view.commit_interval_ms`, not per record: an event told by many
+/// reports in that time is written once, with all of them (the record cache of Kafka
+/// Streams). Offsets are stored only with the write, so a crash in between redoes the input.
 pub async fn run(
     stage: Arc<Stage>,
     consumer: &StreamConsumer<StageContext>,
@@ -35,88 +59,48 @@ pub async fn run(
     stop: watch::Receiver<bool>,
 ) {
     let repartition = stage.config.view.repartition_topic.clone();
+    let interval = Duration::from_millis(stage.config.view.commit_interval_ms);
     let mut states: HashMap<i32, PartitionState> = HashMap::new();
+    let mut pending = Pending::default();
     let mut messages = consumer.stream().ready_chunks(BATCH);
     let mut stop_rx = stop.clone();
     loop {
+        let due = pending.since.map(|t| t + interval);
         let batch = tokio::select! {
-            batch = messages.next() => batch,
+            batch = messages.next() => match batch {
+                Some(b) => Some(b),
+                None => break,
+            },
+            _ = sleep_until(due), if due.is_some() => None,
             _ = stop_rx.wait_for(|s| *s) => break,
         };
-        let Some(batch) = batch else { break };
         // Revoked partitions: their state now belongs to the new owner, and if they come
-        // back it is rebuilt from the changelog, which has the other owner's changes.
+        // back it is rebuilt from the changelog, which has the other owner's changes. What
+        // was folded from them but not written is the new owner's to redo.
         for p in consumer.context().take_revoked() {
             states.remove(&p);
+            pending.drop_partition(p);
         }
-        let assigned: HashSet<i32> = match consumer.assignment() {
-            Ok(tpl) => tpl
-                .elements_for_topic(&repartition)
-                .iter()
-                .map(|e| e.partition())
-                .collect(),
-            Err(e) => {
-                warn!(error = %e, "event view: cannot read the assignment");
-                continue;
-            }
-        };
-        let batch: Vec<BorrowedMessage<'_>> = batch
+        if let Some(batch) = batch
+            && !fold_batch(
+                &stage,
+                consumer,
+                &repartition,
+                &mut states,
+                &mut pending,
+                batch,
+            )
+            .await
+        {
+            continue;
+        }
+        let full = pending.dirty.len() >= MAX_DIRTY;
+        let late = pending.since.is_some_and(|t| t.elapsed() >= interval);
+        if !(full || late) {
+            continue;
+        }
+        let outs: Vec<Out> = std::mem::take(&mut pending.dirty)
             .into_iter()
-            .filter_map(|m| {
-                m.inspect_err(|e| debug!(error = %e, "event view: reading the repartition topic"))
-                    .ok()
-            })
-            // A message fetched before its partition was revoked is the new owner's to do.
-            .filter(|m| assigned.contains(&m.partition()))
-            .collect();
-        let missing: Vec<i32> = batch
-            .iter()
-            .map(|m| m.partition())
-            .filter(|p| !states.contains_key(p))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        if !missing.is_empty() {
-            match restore(&stage, missing.clone()).await {
-                Ok(restored) => states.extend(restored),
-                Err(e) => {
-                    // Nothing stored: the batch is fetched again after the seek below.
-                    warn!(error = %e, partitions = ?missing, "event view: cannot rebuild the state of partitions from the events topic; retrying");
-                    rewind(consumer, &repartition, &batch);
-                    tokio::time::sleep(stage.backoff).await;
-                    continue;
-                }
-            }
-        }
-
-        let mut changed: BTreeMap<(i32, String), ()> = BTreeMap::new();
-        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-        for m in &batch {
-            next.insert(m.partition(), m.offset() + 1);
-            let Some(record) = m
-                .payload()
-                .and_then(|v| serde_json::from_slice::<Record>(v).ok())
-            else {
-                stage.metrics.view_ignored.inc();
-                continue;
-            };
-            let seen = seen_at(m);
-            let part = states.entry(m.partition()).or_default();
-            let key = record.event_key.clone();
-            let folded = match part.get_mut(&key) {
-                Some(state) => state.apply(record, &seen),
-                None => {
-                    part.insert(key.clone(), EventState::new(record, &seen));
-                    true
-                }
-            };
-            if folded {
-                stage.metrics.view_records.inc();
-                changed.insert((m.partition(), key), ());
-            }
-        }
-        let outs: Vec<Out> = changed
-            .into_keys()
             .filter_map(|(p, key)| {
                 let state = states.get(&p)?.get(&key)?;
                 let payload = serde_json::to_vec(state).ok()?;
@@ -148,8 +132,92 @@ pub async fn run(
             .metrics
             .view_events_owned
             .set(states.values().map(|s| s.len() as i64).sum());
-        store(consumer, &repartition, &next);
+        store(consumer, &repartition, &std::mem::take(&mut pending.next));
+        pending.since = None;
     }
+}
+
+async fn sleep_until(due: Option<Instant>) {
+    if let Some(due) = due {
+        tokio::time::sleep_until(due.into()).await;
+    }
+}
+
+/// Folds one batch of the repartition topic into `states`, restoring partitions seen for the
+/// first time. False when the batch could not be folded (it is fetched again).
+async fn fold_batch(
+    stage: &Arc<Stage>,
+    consumer: &StreamConsumer<StageContext>,
+    repartition: &str,
+    states: &mut HashMap<i32, PartitionState>,
+    pending: &mut Pending,
+    batch: Vec<rdkafka::error::KafkaResult<BorrowedMessage<'_>>>,
+) -> bool {
+    let assigned: HashSet<i32> = match consumer.assignment() {
+        Ok(tpl) => tpl
+            .elements_for_topic(repartition)
+            .iter()
+            .map(|e| e.partition())
+            .collect(),
+        Err(e) => {
+            warn!(error = %e, "event view: cannot read the assignment");
+            return false;
+        }
+    };
+    let batch: Vec<BorrowedMessage<'_>> = batch
+        .into_iter()
+        .filter_map(|m| {
+            m.inspect_err(|e| debug!(error = %e, "event view: reading the repartition topic"))
+                .ok()
+        })
+        // A message fetched before its partition was revoked is the new owner's to do.
+        .filter(|m| assigned.contains(&m.partition()))
+        .collect();
+    let missing: Vec<i32> = batch
+        .iter()
+        .map(|m| m.partition())
+        .filter(|p| !states.contains_key(p))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        match restore(stage, missing.clone()).await {
+            Ok(restored) => states.extend(restored),
+            Err(e) => {
+                // Nothing folded: the batch is fetched again after the seek.
+                warn!(error = %e, partitions = ?missing, "event view: cannot rebuild the state of partitions from the events topic; retrying");
+                rewind(consumer, repartition, &batch);
+                tokio::time::sleep(stage.backoff).await;
+                return false;
+            }
+        }
+    }
+    for m in &batch {
+        pending.next.insert(m.partition(), m.offset() + 1);
+        pending.since.get_or_insert_with(Instant::now);
+        let Some(record) = m
+            .payload()
+            .and_then(|v| serde_json::from_slice::<Record>(v).ok())
+        else {
+            stage.metrics.view_ignored.inc();
+            continue;
+        };
+        let seen = seen_at(m);
+        let part = states.entry(m.partition()).or_default();
+        let key = record.event_key.clone();
+        let folded = match part.get_mut(&key) {
+            Some(state) => state.apply(record, &seen),
+            None => {
+                part.insert(key.clone(), EventState::new(record, &seen));
+                true
+            }
+        };
+        if folded {
+            stage.metrics.view_records.inc();
+            pending.dirty.insert((m.partition(), key));
+        }
+    }
+    true
 }
 
 /// When the view saw a message: its Kafka timestamp (RFC 3339), else now.

@@ -42,6 +42,9 @@ use crate::stream::topic::TopicReader;
 pub use state::EventState;
 pub use table::{EventQuery, EventTable};
 
+/// librdkafka's prefetch per view consumer (`queued.max.messages.kbytes`).
+const VIEW_PREFETCH_KB: &str = "2048";
+
 /// Most messages a stage takes at once (what is ready, up to this).
 const BATCH: usize = 512;
 
@@ -213,14 +216,18 @@ pub async fn start(
                     stage_name: &'static str,
                     topic: &str,
                     assigned: Option<prometheus_client::metrics::gauge::Gauge>| {
-        let c: StreamConsumer<io::StageContext> = kafka::consumer_config(
+        let mut cc = kafka::consumer_config(
             &config.kafka,
             group,
             Guarantee::AtLeastOnce,
             s.commit_interval_ms,
-        )
-        .create_with_context(io::StageContext::new(stage_name, assigned))
-        .map_err(RunError::kafka("cannot create the view's consumer"))?;
+        );
+        // Records are small and folding them is quick: a short prefetch is enough, and keeps
+        // the view's memory (and the page faults of filling it) small beside the extraction.
+        cc.set("queued.max.messages.kbytes", VIEW_PREFETCH_KB);
+        let c: StreamConsumer<io::StageContext> = cc
+            .create_with_context(io::StageContext::new(stage_name, assigned))
+            .map_err(RunError::kafka("cannot create the view's consumer"))?;
         c.subscribe(&[topic])
             .map_err(RunError::kafka("cannot subscribe the view's consumer"))?;
         Ok::<_, RunError>(c)
@@ -232,19 +239,16 @@ pub async fn start(
     };
 
     let rekey_group = format!("{}-rekey", v.group_id);
-    let (c1, p1) = (
-        consumer(&rekey_group, "rekey", &s.output_topic, None)?,
-        producer()?,
-    );
-    let (c2, p2) = (
-        consumer(
-            &v.group_id,
-            "aggregate",
-            &v.repartition_topic,
-            Some(stage.metrics.view_partitions.clone()),
-        )?,
-        producer()?,
-    );
+    let c1 = consumer(&rekey_group, "rekey", &s.output_topic, None)?;
+    let c2 = consumer(
+        &v.group_id,
+        "aggregate",
+        &v.repartition_topic,
+        Some(stage.metrics.view_partitions.clone()),
+    )?;
+    // One producer for both stages (a clone shares the client and its threads).
+    let p1 = producer()?;
+    let p2 = p1.clone();
     let close = Duration::from_millis(s.shutdown_grace_ms);
     let tasks = vec![
         tokio::spawn({
