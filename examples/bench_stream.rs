@@ -417,19 +417,19 @@ fn main() {
             // first loop's mentions under new article ids, so all records are new reports.
             let m = Arc::clone(svc.metrics());
             let produced = m.produced.get();
-            while m.view_records.get() < produced {
+            while m.view_records_written.get() < produced {
                 if all_finished.elapsed() > Duration::from_secs(600) {
                     eprintln!(
-                        "  the view did not catch up: {} of {produced} records folded",
-                        m.view_records.get()
+                        "  the view did not catch up: {} of {produced} records written",
+                        m.view_records_written.get()
                     );
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             println!(
-                "event view: {} records folded into {} events, {:.1}s after the last article finished",
-                m.view_records.get(),
+                "event view: {} records folded and written into {} events, {:.1}s after the last article finished",
+                m.view_records_written.get(),
                 m.view_events_owned.get(),
                 all_finished.elapsed().as_secs_f64()
             );

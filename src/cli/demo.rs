@@ -106,7 +106,8 @@ pub async fn embedded(args: &Args, mut config: Config) -> anyhow::Result<ExitCod
             // The view too: every record of this run folded in and in the table.
             let view_done = handle.view_table().is_none_or(|table| {
                 let m = handle.metrics();
-                m.view_records.get() >= produced && table.applied() >= m.view_state_writes.get()
+                m.view_records_written.get() >= produced
+                    && table.applied() >= m.view_state_writes.get()
             });
             if now >= produced && view_done && last.1.elapsed() >= Duration::from_millis(500) {
                 break;

@@ -42,6 +42,9 @@ pub struct Metrics {
     pub view_ignored: Counter,
     /// The event view: state changes acknowledged on the compacted events topic.
     pub view_state_writes: Counter,
+    /// The event view: folded records whose state changes are acknowledged (the view is
+    /// caught up with them).
+    pub view_records_written: Counter,
     /// The event view: partitions of the repartition topic this instance holds.
     pub view_partitions: Gauge,
     /// The event view: events whose state this instance keeps (its partitions).
@@ -138,6 +141,7 @@ impl Metrics {
         let view_records = Counter::default();
         let view_ignored = Counter::default();
         let view_state_writes = Counter::default();
+        let view_records_written = Counter::default();
         let view_events_owned = Gauge::default();
         let view_partitions = Gauge::default();
         let view_events = Gauge::default();
@@ -155,6 +159,11 @@ impl Metrics {
             "view_state_writes",
             "Event view: state changes acknowledged on the compacted events topic",
             view_state_writes.clone(),
+        );
+        registry.register(
+            "view_records_written",
+            "Event view: folded records whose state changes are acknowledged on the events topic",
+            view_records_written.clone(),
         );
         registry.register(
             "view_partitions",
@@ -176,6 +185,7 @@ impl Metrics {
             view_records,
             view_ignored,
             view_state_writes,
+            view_records_written,
             view_events_owned,
             view_partitions,
             view_events,

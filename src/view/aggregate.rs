@@ -34,6 +34,8 @@ struct Pending {
     next: BTreeMap<i32, i64>,
     /// When the oldest unwritten change was made.
     since: Option<Instant>,
+    /// Records folded into `dirty` since the last write.
+    folded: u64,
 }
 
 impl Pending {
@@ -41,6 +43,9 @@ impl Pending {
     fn drop_partition(&mut self, partition: i32) {
         self.dirty.retain(|(p, _)| *p != partition);
         self.next.remove(&partition);
+        if self.dirty.is_empty() {
+            self.folded = 0;
+        }
     }
 }
 
@@ -130,6 +135,10 @@ pub async fn run(
         stage.metrics.view_state_writes.inc_by(writes);
         stage
             .metrics
+            .view_records_written
+            .inc_by(std::mem::take(&mut pending.folded));
+        stage
+            .metrics
             .view_events_owned
             .set(states.values().map(|s| s.len() as i64).sum());
         store(consumer, &repartition, &std::mem::take(&mut pending.next));
@@ -214,6 +223,7 @@ async fn fold_batch(
         };
         if folded {
             stage.metrics.view_records.inc();
+            pending.folded += 1;
             pending.dirty.insert((m.partition(), key));
         }
     }
